@@ -1,0 +1,234 @@
+//! `qflow_client`: a token client for one endpoint and one set of client credentials.
+//!
+//! Functions: `qflow_client_new`, `qflow_client_request_password`,
+//! `qflow_client_request_client_credentials`, `qflow_client_request_refresh`,
+//! `qflow_client_request_grant`, `qflow_client_free`.
+
+use super::boundary::{call, handle, infallible, optional_str, out_param, required_str};
+use super::options::qflow_client_options;
+use super::token::qflow_token;
+use crate::client::TokenClient;
+use crate::error::{Error, Result, Status};
+use crate::options::ClientOptions;
+use crate::token::Token;
+use std::ffi::c_char;
+
+/// A token client. Create it once per endpoint and client and share it: it keeps connections alive
+/// and reuses them across requests.
+///
+/// Thread-safety: all `qflow_client_request_*` functions may be called on one client from any number
+/// of threads at once. `qflow_client_free` must not race with them.
+#[allow(non_camel_case_types)]
+pub struct qflow_client {
+    inner: TokenClient,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<qflow_client>();
+};
+
+/// Creates a client for the token endpoint `token_url`, e.g.
+/// "https://identity.qflowhub.io/core/connect/token".
+///
+/// - `token_url`: required; https://, or http:// to a loopback host (or to any host if the options
+///   allow insecure HTTP).
+/// - `client_id`: required, not empty.
+/// - `client_secret`: NULL for a public client (which then sends only its `client_id`); not empty.
+/// - `options`: NULL for the defaults (see `qflow_client_options_new`); copied, so it may be freed
+///   right after this call.
+/// - `client_out`: receives the client on success only.
+///
+/// Ownership: on success the caller owns `*client_out` and must release it with `qflow_client_free`.
+/// All string arguments are borrowed for the duration of the call; the secret is copied and zeroed
+/// when the client is freed.
+/// Returns `QFLOW_STATUS_INVALID_ARGUMENT` (naming the parameter) for NULL required arguments,
+/// non-UTF-8 strings, empty values, a malformed or insecure URL, or an unreadable CA file.
+/// Thread-safety: safe from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_new(
+    token_url: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    options: *const qflow_client_options,
+    client_out: *mut *mut qflow_client,
+) -> Status {
+    call(|| {
+        out_param("client_out", client_out)?;
+        // SAFETY (this block): the caller passes NULL or valid NUL-terminated strings and a NULL or
+        // live options object, as documented above.
+        let (token_url, client_id, client_secret, options) = unsafe {
+            (
+                required_str("token_url", token_url)?,
+                required_str("client_id", client_id)?,
+                optional_str("client_secret", client_secret)?,
+                options.as_ref(),
+            )
+        };
+        let default_options = ClientOptions::default();
+        let options = options.map_or(&default_options, |o| &o.inner);
+        let inner = TokenClient::new(token_url, client_id, client_secret, options)?;
+        // SAFETY: checked non-NULL above; written only now that everything succeeded.
+        unsafe { *client_out = Box::into_raw(Box::new(qflow_client { inner })) };
+        Ok(())
+    })
+}
+
+/// Releases a client and zeroes the client secret it held.
+///
+/// Ownership: takes ownership of `client`; it must not be used afterwards. Tokens obtained from it
+/// stay valid and are freed separately.
+/// NULL: accepted and ignored. Must not be called twice with the same pointer, nor while another
+/// thread is using the client.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_free(client: *mut qflow_client) {
+    if client.is_null() {
+        return;
+    }
+    // SAFETY: the caller passes a pointer from qflow_client_new, exactly once.
+    infallible((), || drop(unsafe { Box::from_raw(client) }))
+}
+
+/// Runs a token request on a client and hands the token out through `token_out`.
+unsafe fn request(
+    client: *const qflow_client,
+    token_out: *mut *mut qflow_token,
+    send: impl FnOnce(&TokenClient) -> Result<Token>,
+) -> Status {
+    call(|| {
+        out_param("token_out", token_out)?;
+        // SAFETY: the caller passes NULL or a live client.
+        let client = unsafe { handle("client", client) }?;
+        let token = qflow_token::new(send(&client.inner)?);
+        // SAFETY: checked non-NULL above; written only on success.
+        unsafe { *token_out = Box::into_raw(Box::new(token)) };
+        Ok(())
+    })
+}
+
+/// Requests a token with the resource owner password grant (RFC 6749 section 4.3), as QFlow Hub's
+/// quick-start does. New designs should prefer other grants (RFC 9700 section 2.4).
+///
+/// - `username`, `password`: required, not empty; any characters (they are form-encoded correctly).
+/// - `scope`: NULL to send none; otherwise scopes separated by spaces or `+`
+///   ("qflowapi openid offline_access" or the quick-start's "qflowapi+openid+offline_access").
+/// - `token_out`: receives the token on success only.
+///
+/// Ownership: on success the caller owns `*token_out` and must release it with `qflow_token_free`.
+/// Strings are borrowed for the duration of the call.
+/// Returns `QFLOW_STATUS_OK` or the failure's status; see `qflow_last_error_*` for details.
+/// Thread-safety: may be called concurrently on one client.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_request_password(
+    client: *const qflow_client,
+    username: *const c_char,
+    password: *const c_char,
+    scope: *const c_char,
+    token_out: *mut *mut qflow_token,
+) -> Status {
+    // SAFETY (this function): the caller passes NULL or valid NUL-terminated strings and handles.
+    unsafe {
+        request(client, token_out, |c| {
+            let username = required_str("username", username)?;
+            let password = required_str("password", password)?;
+            c.request_password(username, password, optional_str("scope", scope)?)
+        })
+    }
+}
+
+/// Requests a token with the client credentials grant (RFC 6749 section 4.4).
+///
+/// - `scope`: NULL to send none; otherwise as for `qflow_client_request_password`.
+/// - `token_out`: receives the token on success only.
+///
+/// Ownership: on success the caller owns `*token_out` and must release it with `qflow_token_free`.
+/// Thread-safety: may be called concurrently on one client.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_request_client_credentials(
+    client: *const qflow_client,
+    scope: *const c_char,
+    token_out: *mut *mut qflow_token,
+) -> Status {
+    // SAFETY: the caller passes NULL or valid NUL-terminated strings and handles.
+    unsafe { request(client, token_out, |c| c.request_client_credentials(optional_str("scope", scope)?)) }
+}
+
+/// Exchanges a refresh token for a new token (RFC 6749 section 6). The server may rotate the refresh
+/// token: use `qflow_token_refresh_token` of the new token from then on.
+///
+/// - `refresh_token`: required, not empty.
+/// - `scope`: NULL to keep the original scope; otherwise as for `qflow_client_request_password`.
+/// - `token_out`: receives the token on success only.
+///
+/// Ownership: on success the caller owns `*token_out` and must release it with `qflow_token_free`.
+/// Thread-safety: may be called concurrently on one client.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_request_refresh(
+    client: *const qflow_client,
+    refresh_token: *const c_char,
+    scope: *const c_char,
+    token_out: *mut *mut qflow_token,
+) -> Status {
+    // SAFETY: the caller passes NULL or valid NUL-terminated strings and handles.
+    unsafe {
+        request(client, token_out, |c| {
+            c.request_refresh(required_str("refresh_token", refresh_token)?, optional_str("scope", scope)?)
+        })
+    }
+}
+
+/// Requests a token with any grant, including extension grants (RFC 6749 section 4.5), e.g.
+/// "urn:ietf:params:oauth:grant-type:token-exchange", with extra form parameters.
+///
+/// - `grant_type`: required, not empty, no spaces.
+/// - `param_names`, `param_values`: two arrays of `param_count` strings; may be NULL when
+///   `param_count` is 0. Names must be non-empty and unique and must not be `grant_type`,
+///   `client_id` or `client_secret` (the client sends those). A `scope` value is normalised as for
+///   `qflow_client_request_password`.
+/// - `token_out`: receives the token on success only.
+///
+/// Ownership: on success the caller owns `*token_out` and must release it with `qflow_token_free`.
+/// Arrays and strings are borrowed for the duration of the call.
+/// Thread-safety: may be called concurrently on one client.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_request_grant(
+    client: *const qflow_client,
+    grant_type: *const c_char,
+    param_names: *const *const c_char,
+    param_values: *const *const c_char,
+    param_count: usize,
+    token_out: *mut *mut qflow_token,
+) -> Status {
+    // SAFETY (this function): the caller passes arrays of `param_count` valid strings, or NULL arrays
+    // with a count of 0, and valid strings and handles.
+    unsafe {
+        request(client, token_out, |c| {
+            let grant_type = required_str("grant_type", grant_type)?;
+            let names = string_array("param_names", param_names, param_count)?;
+            let values = string_array("param_values", param_values, param_count)?;
+            let params: Vec<(&str, &str)> = names.into_iter().zip(values).collect();
+            c.request_grant(grant_type, &params)
+        })
+    }
+}
+
+/// Reads `count` UTF-8 strings from a C array, naming the failing element in errors.
+///
+/// # Safety
+/// `array` is NULL or points to `count` pointers, each NULL or a NUL-terminated string.
+unsafe fn string_array<'a>(name: &str, array: *const *const c_char, count: usize) -> Result<Vec<&'a str>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if array.is_null() {
+        return Err(Error::invalid_argument(format!("{name} must not be NULL when param_count is {count}")));
+    }
+    // SAFETY: the caller guarantees `count` readable elements.
+    let pointers = unsafe { std::slice::from_raw_parts(array, count) };
+    pointers
+        .iter()
+        .enumerate()
+        // SAFETY: each element is NULL or a NUL-terminated string.
+        .map(|(i, &p)| unsafe { required_str(&format!("{name}[{i}]"), p) })
+        .collect()
+}

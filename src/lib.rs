@@ -1,0 +1,23 @@
+//! qflow-auth: an OAuth 2.0 token client for QFlow Hub's IdentityServer3 and any RFC 6749 server.
+//!
+//! The safe Rust core lives in the modules below; [`ffi`] is the C ABI over it, which the PHP and .NET
+//! bindings use. See `include/qflow_auth.h` and the README for the C conventions.
+
+mod client;
+mod endpoint;
+mod error;
+mod form;
+mod options;
+mod quick;
+mod secret;
+mod token;
+mod transport;
+
+pub mod ffi;
+
+pub use client::TokenClient;
+pub use error::{Error, OAuthError, Result, Status};
+pub use options::{AuthMethod, ClientOptions, ProxySetting};
+pub use quick::{fetch_token, QFLOW_HUB_SCOPE, QFLOW_HUB_TOKEN_URL};
+pub use secret::Secret;
+pub use token::Token;
