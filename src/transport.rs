@@ -11,6 +11,9 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
 use zeroize::Zeroizing;
 
+/// Idle connections kept per client, enough for one per thread of a busy multi-threaded caller.
+const MAX_IDLE_CONNECTIONS: usize = 32;
+
 /// A response as far as the token logic needs it. The body is zeroed on drop: it holds tokens.
 pub struct HttpResponse {
     pub status: u16,
@@ -54,6 +57,10 @@ impl Transport {
             .proxy(proxy)
             .tls_config(tls)
             .no_delay(true)
+            // A client is shared by many threads talking to one host; ureq's default of 3 idle
+            // connections per host would make every fourth thread open a new connection.
+            .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
+            .max_idle_connections(MAX_IDLE_CONNECTIONS)
             .build();
         Ok(Transport {
             agent: Agent::new_with_config(config),

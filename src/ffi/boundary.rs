@@ -85,3 +85,21 @@ pub(crate) unsafe fn handle_mut<'a, T>(name: &str, ptr: *mut T) -> Result<&'a mu
     // SAFETY: the caller guarantees that a non-NULL pointer is a live, unaliased handle.
     unsafe { ptr.as_mut() }.ok_or_else(|| Error::invalid_argument(format!("{name} must not be NULL")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error_instead_of_unwinding() {
+        let status = call(|| panic!("boom with secret hunter2"));
+        assert_eq!(status, Status::Internal);
+        assert_eq!(super::super::qflow_last_error_status(), Status::Internal);
+        // SAFETY: the pointer is valid until the next fallible call on this thread.
+        let message = unsafe { CStr::from_ptr(super::super::qflow_last_error_message()) }.to_str().unwrap();
+        assert!(message.contains("panic"), "{message}");
+        assert!(!message.contains("hunter2"), "the panic payload is not repeated");
+        assert!(call_returning::<u8>(|| panic!("again")).is_null());
+        assert_eq!(infallible(7, || panic!("getter")), 7);
+    }
+}

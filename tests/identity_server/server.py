@@ -1,0 +1,560 @@
+#!/usr/bin/env python3
+"""Local identity server for qflow-auth's tests and demo.
+
+A token endpoint that behaves like QFlow Hub's IdentityServer3 (`POST <prefix>/connect/token`, form
+body, JSON answers, every error as HTTP 400), with switches in the URL path to make it misbehave.
+Standard library only; HTTPS uses a throw-away CA made with the `openssl` command at start-up.
+
+The path before `/connect/token` is a list of segments; each is a mode:
+
+    core               IdentityServer3 behaviour (the default; the segment is only a name)
+    rfc                RFC 6749 client authentication: Basic credentials are form-decoded and
+                       invalid_client is a 401 with WWW-Authenticate; the answer includes `scope`
+    oauth401           invalid_client answered as 401 (without the rest of `rfc`)
+    tag-<name>         labels the request for /_log and /_stats; no effect on behaviour
+    expires-<s>        expires_in is <s>
+    no-expiry          no expires_in member
+    string-expiry      expires_in as a string ("3600")
+    lowercase          token_type "bearer", plus `scope` and an extra `iat` member
+    slow-<ms>          wait <ms> before answering
+    html500            HTTP 500 with an HTML page
+    empty<status>      HTTP <status> with an empty body (e.g. empty400, empty403)
+    garbage            HTTP 200 with a body that is not JSON
+    truncated-json     HTTP 200 with JSON cut off in the middle (complete HTTP framing)
+    truncated          HTTP 200 announcing more bytes than it sends, then closing the connection
+    huge-<bytes>       HTTP 200 with a Content-Length of <bytes> (streamed until the client stops)
+    chunked-<bytes>    HTTP 200, chunked, <bytes> long, no Content-Length
+    trickle            HTTP 200 announcing 1000 bytes, then one byte every 200 ms, forever
+    drop               close the connection without answering
+    redirect           HTTP 301 to the same path with a trailing slash
+
+Other routes: `GET /_log?tag=<name>` lists the tagged requests as received (headers, raw body,
+parsed form, connection number, whether they came through a CONNECT proxy); `GET /_stats?tag=<name>`
+counts them and the distinct connections they used. The HTTP listener also acts as a CONNECT proxy
+to itself, so proxy settings can be tested.
+
+On start-up one JSON line is printed (and written to --ready-file): the base URLs and the CA file.
+The server stops on SIGTERM/SIGINT, or when its standard input closes if --exit-on-stdin-eof is given
+(so that a test harness that dies cannot leave it running).
+"""
+
+import argparse
+import base64
+import http.server
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import socketserver
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+STATE_LOCK = threading.Lock()
+REFRESH_TOKENS = {}  # refresh token -> {"client", "user", "scopes"}
+ACCESS_TOKENS = {}  # access token -> {"client", "user", "scopes", "expires_at"}
+REQUEST_LOG = []  # tagged requests
+CONNECTION_COUNTER = [0]
+TOTALS = {"token_requests": 0}
+
+
+def load_fixtures(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+class OAuthError(Exception):
+    def __init__(self, error, description=None, status=400, client_auth=False):
+        super().__init__(error)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.client_auth = client_auth
+
+
+class Modes:
+    """The behaviour switches found in a request path."""
+
+    def __init__(self, segments):
+        self.names = set()
+        self.tag = None
+        self.values = {}
+        for seg in segments:
+            if seg.startswith("tag-"):
+                self.tag = seg[4:]
+                continue
+            name, _, value = seg.partition("-")
+            if value.isdigit() and name in ("expires", "slow", "huge", "chunked"):
+                self.values[name] = int(value)
+            elif name.startswith("empty") and name[5:].isdigit():
+                self.values["empty"] = int(name[5:])
+            else:
+                self.names.add(seg)
+
+    def has(self, name):
+        return name in self.names
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "qflow-local-identity/1.0"
+    sys_version = ""
+    fixtures = None
+    verbose = False
+
+    def setup(self):
+        super().setup()
+        with STATE_LOCK:
+            CONNECTION_COUNTER[0] += 1
+            self.connection_number = CONNECTION_COUNTER[0]
+        self.via_proxy = None
+
+    def log_message(self, fmt, *args):
+        if self.verbose:
+            sys.stderr.write("identity-server: " + (fmt % args) + "\n")
+
+    # ---- plumbing -------------------------------------------------------------------------------
+
+    def send_body(self, status, body, content_type="application/json; charset=utf-8", extra_headers=()):
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Pragma", "no-cache")
+        for name, value in extra_headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_json(self, status, obj, extra_headers=()):
+        self.send_body(status, json.dumps(obj), extra_headers=extra_headers)
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # ---- routes ---------------------------------------------------------------------------------
+
+    def do_CONNECT(self):
+        # A CONNECT proxy that tunnels to this server itself: after the 200, the same connection
+        # carries the tunnelled requests, which are marked as having come through the proxy.
+        self.via_proxy = self.path
+        self.send_response(200, "Connection established")
+        self.end_headers()
+
+    def do_GET(self):
+        parsed = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(parsed.query))
+        tag = query.get("tag")
+        if parsed.path == "/_log":
+            with STATE_LOCK:
+                entries = [e for e in REQUEST_LOG if e["tag"] == tag]
+            self.send_json(200, entries)
+        elif parsed.path == "/_stats":
+            with STATE_LOCK:
+                entries = [e for e in REQUEST_LOG if e["tag"] == tag]
+                totals = dict(TOTALS)
+            self.send_json(200, {
+                "requests": len(entries),
+                "connections": len({e["connection"] for e in entries}),
+                "token_requests_total": totals["token_requests"],
+            })
+        elif parsed.path.endswith("/connect/token"):
+            self.send_json(405, {"error": "invalid_request", "error_description": "use POST"},
+                           extra_headers=[("Allow", "POST")])
+        else:
+            self.send_json(404, {"error": "not_found"})
+
+    def do_POST(self):
+        parsed = urllib.parse.urlsplit(self.path)
+        path = parsed.path
+        if not path.endswith("/connect/token"):
+            self.read_body()
+            self.send_json(404, {"error": "not_found"})
+            return
+        segments = [s for s in path[: -len("/connect/token")].split("/") if s]
+        modes = Modes(segments)
+        raw = self.read_body()
+        with STATE_LOCK:
+            TOTALS["token_requests"] += 1
+        self.log_request_entry(modes, raw)
+        if self.misbehave(modes):
+            return
+        try:
+            status, answer = self.token_endpoint(modes, raw)
+            self.send_json(status, answer)
+        except OAuthError as e:
+            body = {"error": e.error}
+            if e.description:
+                body["error_description"] = e.description
+            status = e.status
+            headers = []
+            if e.client_auth and (modes.has("rfc") or modes.has("oauth401")):
+                status = 401
+                headers.append(("WWW-Authenticate", 'Basic realm="qflow-local"'))
+            self.send_json(status, body, extra_headers=headers)
+
+    def log_request_entry(self, modes, raw):
+        if modes.tag is None:
+            return
+        try:
+            form = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            form = None
+        entry = {
+            "tag": modes.tag,
+            "path": self.path,
+            "connection": self.connection_number,
+            "via_proxy": self.via_proxy,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": raw.decode("utf-8", "replace"),
+            "form": form,
+        }
+        with STATE_LOCK:
+            REQUEST_LOG.append(entry)
+
+    # ---- misbehaviour ---------------------------------------------------------------------------
+
+    def misbehave(self, modes):
+        """Answers badly if a mode says so; returns True when the request has been dealt with."""
+        if "slow" in modes.values:
+            time.sleep(modes.values["slow"] / 1000.0)
+        if modes.has("drop"):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if modes.has("html500"):
+            page = "<!DOCTYPE html><html><body><h1>Server Error</h1><p>stack trace: NullReference at " \
+                   "TokenController</p></body></html>"
+            self.send_body(500, page, content_type="text/html; charset=utf-8")
+            return True
+        if "empty" in modes.values:
+            self.send_body(modes.values["empty"], b"", content_type="text/plain")
+            return True
+        if modes.has("garbage"):
+            self.send_body(200, "this is not JSON {", content_type="application/json")
+            return True
+        if modes.has("truncated-json"):
+            self.send_body(200, '{"access_token": "abc", "tok')
+            return True
+        if modes.has("redirect"):
+            self.send_body(301, b"", content_type="text/plain",
+                           extra_headers=[("Location", self.path.rstrip("/") + "/")])
+            return True
+        if modes.has("truncated"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "500")
+            self.end_headers()
+            self.wfile.write(b'{"access_token": "abc", "token_type": "Bearer"')
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if "huge" in modes.values or "chunked" in modes.values or modes.has("trickle"):
+            self.stream_forever(modes)
+            return True
+        return False
+
+    def stream_forever(self, modes):
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        chunked = "chunked" in modes.values
+        # A trickle announces a small body, so that only the timeout can stop it.
+        total = modes.values.get("huge") or modes.values.get("chunked") or 1000
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(total))
+        self.end_headers()
+        prefix = b'{"access_token": "abc", "padding": "'
+        piece = b"a" * 65536
+        sent = 0
+        try:
+            if modes.has("trickle"):
+                self.wfile.write(prefix)
+                while True:
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            while sent < total:
+                data = (prefix + piece)[: total - sent] if sent == 0 else piece[: total - sent]
+                if chunked:
+                    self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
+                else:
+                    self.wfile.write(data)
+                sent += len(data)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            pass  # the client stopped reading, as it should
+
+    # ---- the token endpoint ---------------------------------------------------------------------
+
+    def token_endpoint(self, modes, raw):
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
+        try:
+            pairs = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+        except (UnicodeDecodeError, ValueError):
+            raise OAuthError("invalid_request", "the body is not valid form data")
+        form = {}
+        for name, value in pairs:
+            if name in form:
+                raise OAuthError("invalid_request", "parameter %s repeated" % name)
+            form[name] = value
+
+        client_id, client = self.authenticate_client(modes, form)
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            raise OAuthError("unsupported_grant_type")
+        known = ("password", "client_credentials", "refresh_token", "urn:qflow:grant-type:api-key")
+        if grant_type not in known:
+            raise OAuthError("unsupported_grant_type")
+        if grant_type not in client["grants"]:
+            raise OAuthError("unauthorized_client")
+
+        user = None
+        if grant_type == "password":
+            username, password = form.get("username"), form.get("password")
+            if not username or password is None:
+                raise OAuthError("invalid_request", "username and password are required")
+            user_record = self.fixtures["users"].get(username)
+            if user_record is None or user_record["password"] != password:
+                raise OAuthError("invalid_grant", "invalid_username_or_password")
+            user = username
+            scopes = self.requested_scopes(form, client)
+        elif grant_type == "client_credentials":
+            scopes = self.requested_scopes(form, client)
+            if "offline_access" in scopes or "openid" in scopes:
+                raise OAuthError("invalid_scope")
+        elif grant_type == "refresh_token":
+            token = form.get("refresh_token")
+            with STATE_LOCK:
+                stored = REFRESH_TOKENS.get(token)
+                if stored is None or stored["client"] != client_id:
+                    raise OAuthError("invalid_grant")
+                # IdentityServer3's default: one-time-only refresh tokens (rotation).
+                del REFRESH_TOKENS[token]
+            user = stored["user"]
+            scopes = stored["scopes"]
+            if form.get("scope"):
+                narrowed = form["scope"].split(" ")
+                if not set(narrowed) <= set(scopes):
+                    raise OAuthError("invalid_scope")
+                scopes = narrowed
+        else:  # the extension grant
+            if form.get("api_key") != client.get("api_key"):
+                raise OAuthError("invalid_grant", "unknown api_key")
+            scopes = self.requested_scopes(form, client)
+
+        return 200, self.issue(modes, client_id, user, scopes)
+
+    def authenticate_client(self, modes, form):
+        header = self.headers.get("Authorization")
+        basic = None
+        if header:
+            scheme, _, value = header.partition(" ")
+            if scheme.lower() != "basic":
+                raise OAuthError("invalid_client", client_auth=True)
+            try:
+                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+            except Exception:
+                raise OAuthError("invalid_client", client_auth=True)
+            basic_id, sep, basic_secret = decoded.partition(":")
+            if not sep:
+                raise OAuthError("invalid_client", client_auth=True)
+            if modes.has("rfc"):
+                # RFC 6749 section 2.3.1; IdentityServer3 skips this step.
+                basic_id = urllib.parse.unquote_plus(basic_id)
+                basic_secret = urllib.parse.unquote_plus(basic_secret)
+            basic = (basic_id, basic_secret)
+        if basic and "client_secret" in form:
+            raise OAuthError("invalid_request", "more than one client authentication method")
+        if basic:
+            if "client_id" in form and form["client_id"] != basic[0]:
+                raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
+            client_id, secret = basic
+        else:
+            client_id, secret = form.get("client_id"), form.get("client_secret")
+        client = self.fixtures["clients"].get(client_id or "")
+        if client is None:
+            raise OAuthError("invalid_client", client_auth=True)
+        if client.get("public"):
+            if secret is not None:
+                raise OAuthError("invalid_client", client_auth=True)
+        elif secret != client["secret"]:
+            raise OAuthError("invalid_client", client_auth=True)
+        return client_id, client
+
+    @staticmethod
+    def requested_scopes(form, client):
+        if "scope" not in form:
+            return [s for s in client["scopes"] if s != "offline_access"]
+        scopes = [s for s in form["scope"].split(" ")]
+        if not all(scopes) or not set(scopes) <= set(client["scopes"]):
+            raise OAuthError("invalid_scope")
+        return scopes
+
+    def issue(self, modes, client_id, user, scopes):
+        lifetime = modes.values.get("expires", self.fixtures["access_token_lifetime"])
+        access_token = "at-" + secrets.token_urlsafe(24)
+        answer = {"access_token": access_token}
+        if not modes.has("no-expiry"):
+            answer["expires_in"] = str(lifetime) if modes.has("string-expiry") else lifetime
+        answer["token_type"] = "bearer" if modes.has("lowercase") else "Bearer"
+        if user is not None and "offline_access" in scopes:
+            refresh = "rt-" + secrets.token_urlsafe(24)
+            with STATE_LOCK:
+                REFRESH_TOKENS[refresh] = {"client": client_id, "user": user, "scopes": scopes}
+            answer["refresh_token"] = refresh
+        if user is not None and "openid" in scopes:
+            answer["id_token"] = fake_jwt({"iss": "qflow-local", "aud": client_id,
+                                           "sub": self.fixtures["users"][user]["sub"],
+                                           "iat": int(time.time())})
+        if modes.has("rfc") or modes.has("lowercase"):
+            answer["scope"] = " ".join(scopes)
+        if modes.has("lowercase"):
+            answer["iat"] = int(time.time())
+        with STATE_LOCK:
+            ACCESS_TOKENS[access_token] = {"client": client_id, "user": user, "scopes": scopes,
+                                           "expires_at": time.time() + lifetime}
+        return answer
+
+
+def fake_jwt(claims):
+    def b64(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+    return "%s.%s.%s" % (b64({"alg": "none", "typ": "JWT"}), b64(claims), "unsigned")
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    tls_context = None
+
+    def finish_request(self, request, client_address):
+        # The TLS handshake runs here, in the connection's own thread, so that a client failing it
+        # (as the TLS tests make it do) cannot block the accept loop.
+        if self.tls_context is not None:
+            try:
+                request = self.tls_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request, client_address):
+        pass  # clients hanging up mid-answer are expected in the misbehaviour tests
+
+
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
+def make_test_ca(directory):
+    """A CA and two server certificates made with the openssl command: `server` for 127.0.0.1, ::1
+    and localhost, and `wronghost` for wrong-host.invalid only (to test host-name checks)."""
+    if shutil.which("openssl") is None:
+        raise SystemExit("identity-server: the openssl command is needed for --tls (apt-get install openssl)")
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=qflow-auth local test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    leaves = {}
+    for name, names in (("server", "IP:127.0.0.1,IP:::1,DNS:localhost"), ("wronghost", "DNS:wrong-host.invalid")):
+        run("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        with open(os.path.join(directory, name + ".ext"), "w") as f:
+            f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n" % names)
+        run("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext")
+        leaves[name] = (os.path.join(directory, name + ".pem"), os.path.join(directory, name + ".key"))
+    return os.path.join(directory, "ca.pem"), leaves
+
+
+def serve(server):
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return thread
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0, help="HTTP port (0: any free port)")
+    parser.add_argument("--tls", action="store_true", help="also serve HTTPS with a throw-away CA")
+    parser.add_argument("--ready-file", help="write the start-up JSON line to this file too")
+    parser.add_argument("--fixtures", default=os.path.join(HERE, "fixtures.json"))
+    parser.add_argument("--exit-on-stdin-eof", action="store_true")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+
+    Handler.fixtures = load_fixtures(args.fixtures)
+    Handler.verbose = args.verbose
+
+    http_server = Server(("127.0.0.1", args.port), Handler)
+    info = {"pid": os.getpid(), "http": "http://127.0.0.1:%d" % http_server.server_address[1],
+            "https": None, "https_wrong_host": None, "http6": None, "ca_file": None}
+    serve(http_server)
+
+    try:
+        http6_server = Server6(("::1", 0), Handler)
+        info["http6"] = "http://[::1]:%d" % http6_server.server_address[1]
+        serve(http6_server)
+    except OSError:
+        pass  # no IPv6 loopback on this machine; tests that need it say so
+
+    workdir = None
+    if args.tls:
+        workdir = tempfile.mkdtemp(prefix="qflow-identity-")
+        ca_file, leaves = make_test_ca(workdir)
+        info["ca_file"] = ca_file
+        for name, key in (("server", "https"), ("wronghost", "https_wrong_host")):
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*leaves[name])
+            https_server = Server(("127.0.0.1", 0), Handler)
+            https_server.tls_context = context
+            info[key] = "https://127.0.0.1:%d" % https_server.server_address[1]
+            serve(https_server)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if args.exit_on_stdin_eof:
+        def watch_stdin():
+            while sys.stdin.buffer.read(4096):
+                pass
+            stop.set()
+        threading.Thread(target=watch_stdin, daemon=True).start()
+
+    line = json.dumps(info)
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(line + "\n")
+        os.replace(tmp, args.ready_file)
+    print(line, flush=True)
+
+    stop.wait()
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+//! TLS, connection reuse, threads and proxies.
+
+mod support;
+
+use qflow_auth::{ClientOptions, ProxySetting, Secret, Status, TokenClient};
+use std::sync::Arc;
+use support::*;
+
+fn https_client(modes: &str, ca_file: Option<&str>) -> TokenClient {
+    let mut options = ClientOptions::default();
+    options.set_ca_file(ca_file.map(Into::into)).unwrap();
+    TokenClient::new(&server().https_url(modes), RESOWNER, Some(secret(RESOWNER)), &options).unwrap()
+}
+
+#[test]
+fn https_works_with_the_test_ca_as_extra_ca_file() {
+    let token = https_client("core", Some(&server().ca_file)).request_password(JOE, password(JOE), None).unwrap();
+    assert!(token.access_token().starts_with("at-"));
+}
+
+#[test]
+fn https_without_trusting_the_ca_is_a_tls_error() {
+    let err = https_client("core", None).request_password(JOE, password(JOE), None).unwrap_err();
+    assert_eq!((err.status(), err.http_status()), (Status::Tls, None));
+    assert!(err.message().contains("not signed by a trusted CA"), "{}", err.message());
+}
+
+#[test]
+fn https_to_a_host_the_certificate_does_not_name_is_a_tls_error() {
+    let mut options = ClientOptions::default();
+    options.set_ca_file(Some(server().ca_file.clone().into())).unwrap();
+    let url = format!("{}/core/connect/token", server().https_wrong_host);
+    let err = TokenClient::new(&url, RESOWNER, Some(secret(RESOWNER)), &options)
+        .unwrap()
+        .request_password(JOE, password(JOE), None)
+        .unwrap_err();
+    assert_eq!(err.status(), Status::Tls);
+    assert!(err.message().contains("not valid for that host name"), "{}", err.message());
+}
+
+#[test]
+fn unusable_ca_files_are_invalid_arguments_at_creation() {
+    let dir = std::env::temp_dir().join(format!("qflow-ca-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_pem = dir.join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    for path in [dir.join("missing.pem"), not_pem] {
+        let mut options = ClientOptions::default();
+        options.set_ca_file(Some(path.clone())).unwrap();
+        let err = TokenClient::new(&server().https_url("core"), RESOWNER, None, &options).unwrap_err();
+        assert_eq!(err.status(), Status::InvalidArgument);
+        assert!(err.message().starts_with("ca_file"), "{}", err.message());
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn one_client_reuses_one_connection() {
+    for (modes, base) in [("tag-keepalive/core", &server().http), ("tag-keepalive-tls/core", &server().https)] {
+        let mut options = ClientOptions::default();
+        options.set_ca_file(Some(server().ca_file.clone().into())).unwrap();
+        let url = format!("{base}/{modes}/connect/token");
+        let c = TokenClient::new(&url, RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
+        for _ in 0..5 {
+            c.request_password(JOE, password(JOE), None).unwrap();
+        }
+        let tag = modes.split('/').next().unwrap().trim_start_matches("tag-");
+        let stats = server().stats(tag);
+        assert_eq!(stats["requests"], 5);
+        assert_eq!(stats["connections"], 1, "{tag}: {stats}");
+    }
+}
+
+#[test]
+fn one_call_requests_share_connections() {
+    for _ in 0..3 {
+        qflow_auth::fetch_token(Some(&server().url("tag-quick-reuse/core")), RESOWNER, Some(secret(RESOWNER)), JOE, password(JOE), None)
+            .unwrap();
+    }
+    let stats = server().stats("quick-reuse");
+    assert_eq!((stats["requests"].as_u64(), stats["connections"].as_u64()), (Some(3), Some(1)), "{stats}");
+}
+
+#[test]
+fn many_threads_share_one_client() {
+    let c = Arc::new(
+        TokenClient::new(&server().url("tag-threads/core"), RESOWNER, Some(secret(RESOWNER)), &ClientOptions::default())
+            .unwrap(),
+    );
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let c = Arc::clone(&c);
+            std::thread::spawn(move || {
+                (0..10).map(|_| c.request_password(JOE, password(JOE), None).unwrap().access_token().to_string()).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut tokens: Vec<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(tokens.len(), 80, "every request got its own token");
+    let stats = server().stats("threads");
+    assert_eq!(stats["requests"], 80);
+    assert!(stats["connections"].as_u64().unwrap() <= 8, "connections are pooled: {stats}");
+}
+
+#[test]
+fn explicit_proxy_is_used_even_for_loopback() {
+    // The identity server doubles as a CONNECT proxy to itself and marks tunnelled requests.
+    let mut options = ClientOptions::default();
+    options.set_proxy(ProxySetting::Url(Secret::new(server().http.clone()))).unwrap();
+    let c = TokenClient::new(&server().url("tag-proxy/core"), RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
+    c.request_password(JOE, password(JOE), None).unwrap();
+    let via = server().log("proxy")[0]["via_proxy"].as_str().map(str::to_string);
+    let authority = server().http.trim_start_matches("http://").to_string();
+    assert_eq!(via, Some(authority));
+
+    options.set_proxy(ProxySetting::Disabled).unwrap();
+    let c = TokenClient::new(&server().url("tag-noproxy/core"), RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
+    c.request_password(JOE, password(JOE), None).unwrap();
+    assert!(server().log("noproxy")[0]["via_proxy"].is_null());
+}
+
+#[test]
+fn custom_user_agent() {
+    let mut options = ClientOptions::default();
+    options.set_user_agent(Some("acme-billing/2.1".into())).unwrap();
+    let c = TokenClient::new(&server().url("tag-ua/core"), RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
+    c.request_password(JOE, password(JOE), None).unwrap();
+    assert_eq!(server().log("ua")[0]["headers"]["user-agent"], "acme-billing/2.1");
+}
