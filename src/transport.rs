@@ -197,34 +197,36 @@ fn describe_tls(error: &rustls::Error, host: &str) -> String {
     }
 }
 
-/// The operating system's trust store, read once per process: parsing it costs milliseconds, and
-/// clients made by the one-call functions would otherwise pay that every time.
-fn system_roots() -> &'static [Certificate<'static>] {
-    static ROOTS: OnceLock<Vec<Certificate<'static>>> = OnceLock::new();
+/// The operating system's trust store, read once per process and shared by every client: reading it
+/// costs milliseconds and its copy some 150 KiB.
+fn system_roots() -> &'static Arc<Vec<Certificate<'static>>> {
+    static ROOTS: OnceLock<Arc<Vec<Certificate<'static>>>> = OnceLock::new();
     ROOTS.get_or_init(|| {
         // Unreadable entries in the store are skipped, as curl and browsers do; an empty store makes
         // every handshake fail with "not signed by a trusted CA", which says what to fix.
-        rustls_native_certs::load_native_certs().certs.iter().map(|der| Certificate::from_der(der).to_owned()).collect()
+        let certs = rustls_native_certs::load_native_certs().certs;
+        Arc::new(certs.iter().map(|der| Certificate::from_der(der).to_owned()).collect())
     })
 }
 
 fn trusted_roots(ca_file: Option<&std::path::PathBuf>) -> Result<RootCerts> {
+    let Some(path) = ca_file else {
+        return Ok(RootCerts::Specific(Arc::clone(system_roots())));
+    };
+    let shown = path.display();
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::invalid_argument(format!("ca_file {shown} cannot be read: {}", e.kind())))?;
     let mut roots = system_roots().to_vec();
-    if let Some(path) = ca_file {
-        let shown = path.display();
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::invalid_argument(format!("ca_file {shown} cannot be read: {}", e.kind())))?;
-        let before = roots.len();
-        for item in ureq::tls::parse_pem(&pem) {
-            match item {
-                Ok(PemItem::Certificate(cert)) => roots.push(cert),
-                Ok(_) => {} // keys and other PEM blocks are not trust anchors
-                Err(_) => return Err(Error::invalid_argument(format!("ca_file {shown} is not valid PEM"))),
-            }
+    let before = roots.len();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(cert)) => roots.push(cert),
+            Ok(_) => {} // keys and other PEM blocks are not trust anchors
+            Err(_) => return Err(Error::invalid_argument(format!("ca_file {shown} is not valid PEM"))),
         }
-        if roots.len() == before {
-            return Err(Error::invalid_argument(format!("ca_file {shown} contains no PEM certificate")));
-        }
+    }
+    if roots.len() == before {
+        return Err(Error::invalid_argument(format!("ca_file {shown} contains no PEM certificate")));
     }
     Ok(RootCerts::Specific(Arc::new(roots)))
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test suite and prints a summary; exits non-zero if any failed. Installs missing apt
+# packages. Suites: Rust (unit, integration against the local identity server, C ABI, header
+# freshness) and C (C99 + C++ header check, examples, valgrind).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_rust
+ensure_build_packages
+ensure_packages g++:g++ valgrind:valgrind
+
+summary=()
+failed=0
+run_suite() {
+    local name=$1
+    shift
+    echo
+    echo "=================== $name"
+    if "$@"; then
+        summary+=("passed   $name")
+    else
+        summary+=("FAILED   $name")
+        failed=1
+    fi
+}
+
+run_suite "Rust: cargo test" cargo test --locked
+run_suite "C: tests/c/run.sh (gcc, g++, valgrind)" tests/c/run.sh
+
+echo
+echo "=================== summary"
+printf '%s\n' "${summary[@]}"
+exit $failed

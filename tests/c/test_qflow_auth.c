@@ -1,0 +1,444 @@
+/*
+ * C tests of libqflow_auth through include/qflow_auth.h, against the local identity server.
+ * Run by tests/c/run.sh, which starts the server and passes its addresses in QFLOW_TEST_HTTP,
+ * QFLOW_TEST_HTTPS and QFLOW_TEST_CA_FILE. Prints one line per failed check and a summary line.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qflow_auth.h"
+
+static int checks_failed = 0;
+static int tests_passed = 0;
+static int tests_failed = 0;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            pthread_mutex_lock(&report_lock);                                        \
+            checks_failed++;                                                         \
+            fprintf(stderr, "  FAILED %s:%d: %s (last error: %s)\n", __FILE__,      \
+                    __LINE__, #cond, show(qflow_last_error_message()));              \
+            pthread_mutex_unlock(&report_lock);                                      \
+        }                                                                            \
+    } while (0)
+
+#define CHECK_STR(actual, expected) CHECK(same((actual), (expected)))
+
+static const char *show(const char *s) { return s ? s : "(null)"; }
+
+static int same(const char *a, const char *b) {
+    if (a == NULL || b == NULL) return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static int starts_with(const char *s, const char *prefix) {
+    return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int contains(const char *s, const char *part) { return s != NULL && strstr(s, part) != NULL; }
+
+/* ---- fixtures (tests/identity_server/fixtures.json) ---------------------------------------- */
+
+static const char *RESOWNER = "acme_resowner";
+static const char *RESOWNER_SECRET = "96184159-60d4-4ad4-a11e-0ff3ddcc6678";
+static const char *SERVICE = "acme_service";
+static const char *SERVICE_SECRET = "service-secret-2b7e";
+static const char *SPECIAL_CLIENT = "special_client";
+static const char *SPECIAL_SECRET = "s&cr+t =%\xc3\xa9:x";
+static const char *SPECIAL_API_KEY = "key&with+special=chars %\xc3\xa9";
+static const char *JOE = "joe.bloggs@example.com";
+static const char *JOE_PASSWORD = "secret1234";
+static const char *SPECIAL_USER = "special.user@example.com";
+static const char *SPECIAL_PASSWORD = "p&ss+w rd=%\xc3\xa9";
+
+static const char *http_base;
+static const char *https_base;
+static const char *ca_file;
+
+/* The token URL for some mode segments of the local server; static storage, one per call site. */
+static const char *url_for(char *buffer, size_t size, const char *base, const char *modes) {
+    snprintf(buffer, size, "%s/%s/connect/token", base, modes);
+    return buffer;
+}
+#define URL(modes) url_for((char[512]){0}, 512, http_base, (modes))
+#define HTTPS_URL(modes) url_for((char[512]){0}, 512, https_base, (modes))
+
+static qflow_client *new_client(const char *url, const char *id, const char *secret,
+                                const qflow_client_options *options) {
+    qflow_client *client = NULL;
+    qflow_status status = qflow_client_new(url, id, secret, options, &client);
+    CHECK(status == QFLOW_STATUS_OK);
+    CHECK(client != NULL);
+    return client;
+}
+
+/* ---- tests ----------------------------------------------------------------------------------- */
+
+static void test_version_macros_match_the_library(void) {
+    char expected[64];
+    CHECK_STR(qflow_version(), QFLOW_AUTH_VERSION);
+    snprintf(expected, sizeof expected, "%d.%d.%d", QFLOW_AUTH_VERSION_MAJOR, QFLOW_AUTH_VERSION_MINOR,
+             QFLOW_AUTH_VERSION_PATCH);
+    CHECK_STR(qflow_version(), expected);
+    CHECK(QFLOW_AUTH_VERSION_NUMBER ==
+          QFLOW_AUTH_VERSION_MAJOR * 10000 + QFLOW_AUTH_VERSION_MINOR * 100 + QFLOW_AUTH_VERSION_PATCH);
+}
+
+static void test_quickstart_one_call(void) {
+    char *token = qflow_fetch_token(URL("core"), RESOWNER, RESOWNER_SECRET, JOE, JOE_PASSWORD,
+                                    "qflowapi+openid+offline_access");
+    CHECK(starts_with(token, "at-"));
+    CHECK(qflow_last_error_status() == QFLOW_STATUS_OK);
+    qflow_string_free(token);
+
+    char *json = qflow_fetch_token_json(URL("core"), RESOWNER, RESOWNER_SECRET, JOE, JOE_PASSWORD, NULL);
+    CHECK(contains(json, "\"expires_in\": 3600"));
+    CHECK(contains(json, "\"refresh_token\""));
+    qflow_string_free(json);
+
+    char *failed = qflow_fetch_token(URL("core"), RESOWNER, RESOWNER_SECRET, JOE, "wrong", NULL);
+    CHECK(failed == NULL);
+    CHECK(qflow_last_error_status() == QFLOW_STATUS_OAUTH);
+    CHECK_STR(qflow_last_error_oauth_error(), "invalid_grant");
+}
+
+static void test_password_grant_and_getters(void) {
+    qflow_client *client = new_client(URL("core"), RESOWNER, RESOWNER_SECRET, NULL);
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_password(client, JOE, JOE_PASSWORD, "qflowapi openid offline_access", &token) ==
+          QFLOW_STATUS_OK);
+    CHECK(starts_with(qflow_token_access_token(token), "at-"));
+    CHECK_STR(qflow_token_token_type(token), "Bearer");
+    CHECK(qflow_token_expires_in(token) == 3600);
+    CHECK(qflow_token_expires_at(token) > 1700000000);
+    CHECK(!qflow_token_is_expired(token, 60));
+    CHECK(qflow_token_is_expired(token, 7200));
+    CHECK(starts_with(qflow_token_refresh_token(token), "rt-"));
+    CHECK(qflow_token_id_token(token) != NULL);
+    CHECK(qflow_token_scope(token) == NULL);
+    CHECK_STR(qflow_token_get(token, "expires_in"), "3600");
+    CHECK(qflow_token_get(token, "missing") == NULL);
+    CHECK(contains(qflow_token_raw_json(token), "access_token"));
+    qflow_token_free(token);
+    qflow_client_free(client);
+}
+
+static void test_special_characters_reach_the_server(void) {
+    /* The server compares the decoded values with its fixtures: success proves the encoding. */
+    qflow_client *client = new_client(URL("core"), SPECIAL_CLIENT, SPECIAL_SECRET, NULL);
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_password(client, SPECIAL_USER, SPECIAL_PASSWORD, "qflowapi", &token) ==
+          QFLOW_STATUS_OK);
+    qflow_token_free(token);
+    qflow_client_free(client);
+}
+
+static void test_client_credentials_and_refresh_rotation(void) {
+    qflow_client *service = new_client(URL("core"), SERVICE, SERVICE_SECRET, NULL);
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_client_credentials(service, "qflowapi", &token) == QFLOW_STATUS_OK);
+    CHECK(qflow_token_refresh_token(token) == NULL);
+    qflow_token_free(token);
+    qflow_client_free(service);
+
+    qflow_client *client = new_client(URL("core"), RESOWNER, RESOWNER_SECRET, NULL);
+    qflow_token *first = NULL, *second = NULL, *again = NULL;
+    CHECK(qflow_client_request_password(client, JOE, JOE_PASSWORD, "qflowapi offline_access", &first) ==
+          QFLOW_STATUS_OK);
+    CHECK(qflow_client_request_refresh(client, qflow_token_refresh_token(first), NULL, &second) ==
+          QFLOW_STATUS_OK);
+    CHECK(!same(qflow_token_refresh_token(first), qflow_token_refresh_token(second)));
+    CHECK(qflow_client_request_refresh(client, qflow_token_refresh_token(first), NULL, &again) ==
+          QFLOW_STATUS_OAUTH);
+    CHECK(again == NULL);
+    CHECK_STR(qflow_last_error_oauth_error(), "invalid_grant");
+    qflow_token_free(first);
+    qflow_token_free(second);
+    qflow_client_free(client);
+}
+
+static void test_extension_grant(void) {
+    qflow_client *client = new_client(URL("core"), SPECIAL_CLIENT, SPECIAL_SECRET, NULL);
+    const char *names[] = {"api_key", "scope"};
+    const char *values[] = {SPECIAL_API_KEY, "qflowapi"};
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_grant(client, "urn:qflow:grant-type:api-key", names, values, 2, &token) ==
+          QFLOW_STATUS_OK);
+    qflow_token_free(token);
+    token = NULL;
+    const char *duplicate[] = {"api_key", "api_key"};
+    CHECK(qflow_client_request_grant(client, "urn:qflow:grant-type:api-key", duplicate, values, 2, &token) ==
+          QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(qflow_last_error_message(), "appears twice"));
+    CHECK(token == NULL);
+    qflow_client_free(client);
+}
+
+static void test_basic_auth_methods(void) {
+    qflow_client_options *options = qflow_client_options_new();
+    CHECK(qflow_client_options_set_auth_method(options, QFLOW_AUTH_METHOD_CLIENT_SECRET_BASIC) == QFLOW_STATUS_OK);
+    qflow_client *rfc = new_client(URL("rfc"), SPECIAL_CLIENT, SPECIAL_SECRET, options);
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_client_credentials(rfc, "qflowapi", &token) == QFLOW_STATUS_OK);
+    CHECK_STR(qflow_token_scope(token), "qflowapi");
+    qflow_token_free(token);
+    qflow_client_free(rfc);
+
+    CHECK(qflow_client_options_set_auth_method(options, QFLOW_AUTH_METHOD_CLIENT_SECRET_BASIC_UNENCODED) ==
+          QFLOW_STATUS_OK);
+    qflow_client *ids3 = new_client(URL("core"), SPECIAL_CLIENT, SPECIAL_SECRET, options);
+    token = NULL;
+    CHECK(qflow_client_request_client_credentials(ids3, "qflowapi", &token) == QFLOW_STATUS_OK);
+    qflow_token_free(token);
+    qflow_client_free(ids3);
+    qflow_client_options_free(options);
+}
+
+static void test_https_with_extra_ca_and_without(void) {
+    qflow_client_options *options = qflow_client_options_new();
+    CHECK(qflow_client_options_set_ca_file(options, ca_file) == QFLOW_STATUS_OK);
+    qflow_client *trusted = new_client(HTTPS_URL("core"), RESOWNER, RESOWNER_SECRET, options);
+    qflow_client_options_free(options);
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_password(trusted, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_OK);
+    qflow_token_free(token);
+    qflow_client_free(trusted);
+
+    qflow_client *untrusted = new_client(HTTPS_URL("core"), RESOWNER, RESOWNER_SECRET, NULL);
+    token = NULL;
+    CHECK(qflow_client_request_password(untrusted, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_TLS);
+    CHECK(token == NULL);
+    CHECK(qflow_last_error_http_status() == 0);
+    CHECK(contains(qflow_last_error_message(), "trusted CA"));
+    qflow_client_free(untrusted);
+}
+
+/* One request against a misbehaving endpoint; returns its status and leaves the last error set. */
+static qflow_status request_with(const char *modes, const qflow_client_options *options) {
+    qflow_client *client = new_client(URL(modes), RESOWNER, RESOWNER_SECRET, options);
+    qflow_token *token = (qflow_token *)&checks_failed; /* a sentinel that must stay untouched */
+    qflow_status status = qflow_client_request_password(client, JOE, JOE_PASSWORD, NULL, &token);
+    CHECK(token == (qflow_token *)&checks_failed);
+    qflow_client_free(client);
+    return status;
+}
+
+static void test_each_error_kind(void) {
+    qflow_client *client = new_client(URL("core"), RESOWNER, RESOWNER_SECRET, NULL);
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_password(client, JOE, "wrong", NULL, &token) == QFLOW_STATUS_OAUTH);
+    CHECK(qflow_last_error_status() == QFLOW_STATUS_OAUTH);
+    CHECK(qflow_last_error_http_status() == 400);
+    CHECK_STR(qflow_last_error_oauth_error(), "invalid_grant");
+    CHECK_STR(qflow_last_error_description(), "invalid_username_or_password");
+    CHECK(qflow_last_error_uri() == NULL);
+    CHECK(contains(qflow_last_error_message(), "invalid_grant"));
+    CHECK(!contains(qflow_last_error_message(), "wrong"));
+    qflow_client_free(client);
+
+    qflow_client *bad_secret = new_client(URL("oauth401"), RESOWNER, "not-the-secret", NULL);
+    CHECK(qflow_client_request_password(bad_secret, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_OAUTH);
+    CHECK(qflow_last_error_http_status() == 401);
+    CHECK_STR(qflow_last_error_oauth_error(), "invalid_client");
+    CHECK(!contains(qflow_last_error_message(), "not-the-secret"));
+    qflow_client_free(bad_secret);
+
+    CHECK(request_with("html500", NULL) == QFLOW_STATUS_HTTP);
+    CHECK(qflow_last_error_http_status() == 500);
+    CHECK(qflow_last_error_oauth_error() == NULL);
+    CHECK(!contains(qflow_last_error_message(), "stack trace"));
+
+    CHECK(request_with("empty403", NULL) == QFLOW_STATUS_HTTP);
+    CHECK(qflow_last_error_http_status() == 403);
+
+    CHECK(request_with("redirect", NULL) == QFLOW_STATUS_HTTP);
+    CHECK(qflow_last_error_http_status() == 301);
+
+    CHECK(request_with("garbage", NULL) == QFLOW_STATUS_MALFORMED_RESPONSE);
+    CHECK(request_with("truncated-json", NULL) == QFLOW_STATUS_MALFORMED_RESPONSE);
+    CHECK(request_with("huge-5000000", NULL) == QFLOW_STATUS_MALFORMED_RESPONSE);
+    CHECK(contains(qflow_last_error_message(), "limit"));
+
+    CHECK(request_with("drop", NULL) == QFLOW_STATUS_NETWORK);
+    CHECK(qflow_last_error_http_status() == 0);
+    CHECK(request_with("truncated", NULL) == QFLOW_STATUS_NETWORK);
+
+    qflow_client_options *options = qflow_client_options_new();
+    CHECK(qflow_client_options_set_timeout_ms(options, 300) == QFLOW_STATUS_OK);
+    CHECK(request_with("slow-3000", options) == QFLOW_STATUS_TIMEOUT);
+    CHECK(contains(qflow_last_error_message(), "300 ms"));
+    qflow_client_options_free(options);
+
+    qflow_client *nowhere = new_client("http://127.0.0.1:9/connect/token", RESOWNER, RESOWNER_SECRET, NULL);
+    CHECK(qflow_client_request_client_credentials(nowhere, NULL, &token) == QFLOW_STATUS_NETWORK);
+    qflow_client_free(nowhere);
+}
+
+static void test_bad_input_names_the_parameter(void) {
+    qflow_client *client = (qflow_client *)&checks_failed; /* sentinel: must not be overwritten */
+    CHECK(qflow_client_new(NULL, RESOWNER, NULL, NULL, &client) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "token_url must not be NULL");
+    CHECK(qflow_last_error_http_status() == 0);
+    CHECK(qflow_client_new(URL("core"), NULL, NULL, NULL, &client) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "client_id must not be NULL");
+    CHECK(qflow_client_new(URL("core"), "", NULL, NULL, &client) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "client_id must not be empty");
+    CHECK(qflow_client_new(URL("core"), "caf\xe9", NULL, NULL, &client) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "client_id is not valid UTF-8");
+    CHECK(qflow_client_new("not a url", RESOWNER, NULL, NULL, &client) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(starts_with(qflow_last_error_message(), "token_url is not a valid URL"));
+    CHECK(qflow_client_new("http://identity.qflowhub.io/core/connect/token", RESOWNER, NULL, NULL, &client) ==
+          QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(qflow_last_error_message(), "not loopback"));
+    CHECK(qflow_client_new(URL("core"), RESOWNER, NULL, NULL, NULL) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "client_out must not be NULL");
+    CHECK(client == (qflow_client *)&checks_failed);
+
+    qflow_client *real = new_client(URL("core"), RESOWNER, RESOWNER_SECRET, NULL);
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_password(real, NULL, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "username must not be NULL");
+    CHECK(qflow_client_request_password(real, JOE, "", NULL, &token) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "password must not be empty");
+    CHECK(qflow_client_request_password(real, JOE, JOE_PASSWORD, "bad\"scope", &token) ==
+          QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(starts_with(qflow_last_error_message(), "scope"));
+    CHECK(qflow_client_request_password(real, JOE, JOE_PASSWORD, NULL, NULL) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "token_out must not be NULL");
+    CHECK(qflow_client_request_refresh(NULL, "x", NULL, &token) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "client must not be NULL");
+    CHECK(token == NULL);
+    qflow_client_free(real);
+
+    CHECK(qflow_fetch_token(NULL, RESOWNER, RESOWNER_SECRET, NULL, JOE_PASSWORD, NULL) == NULL);
+    CHECK_STR(qflow_last_error_message(), "username must not be NULL");
+
+    qflow_client_options *options = qflow_client_options_new();
+    CHECK(qflow_client_options_set_auth_method(options, 42) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(qflow_client_options_set_connect_timeout_ms(options, 0) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(starts_with(qflow_last_error_message(), "connect_timeout"));
+    CHECK(qflow_client_options_set_ca_file(options, "/nonexistent/ca.pem") == QFLOW_STATUS_OK);
+    CHECK(qflow_client_new(HTTPS_URL("core"), RESOWNER, NULL, options, &client) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(starts_with(qflow_last_error_message(), "ca_file"));
+    CHECK(qflow_client_options_set_timeout_ms(NULL, 1) == QFLOW_STATUS_INVALID_ARGUMENT);
+    qflow_client_options_free(options);
+}
+
+static void test_null_is_safe_for_frees_and_getters(void) {
+    qflow_string_free(NULL);
+    qflow_token_free(NULL);
+    qflow_client_free(NULL);
+    qflow_client_options_free(NULL);
+    CHECK(qflow_token_access_token(NULL) == NULL);
+    CHECK(qflow_token_get(NULL, "access_token") == NULL);
+    CHECK(qflow_token_expires_in(NULL) == -1);
+    CHECK(qflow_token_expires_at(NULL) == -1);
+    CHECK(qflow_token_is_expired(NULL, 0));
+}
+
+static void test_status_strings(void) {
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_OK), "success");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_INVALID_ARGUMENT), "invalid argument");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_NETWORK), "network error");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_TIMEOUT), "timed out");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_TLS), "TLS error");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_HTTP), "unexpected HTTP response");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_OAUTH), "OAuth error from the server");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_MALFORMED_RESPONSE), "malformed response");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_INTERNAL), "internal error");
+    CHECK_STR(qflow_status_str(1000), "unknown status");
+}
+
+/* ---- threads --------------------------------------------------------------------------------- */
+
+#define THREADS 8
+#define REQUESTS_PER_THREAD 10
+
+struct worker {
+    const qflow_client *client;
+    int fail_on_purpose;
+    int ok;
+};
+
+static void *worker_main(void *arg) {
+    struct worker *w = (struct worker *)arg;
+    for (int i = 0; i < REQUESTS_PER_THREAD; i++) {
+        qflow_token *token = NULL;
+        const char *password = w->fail_on_purpose ? "wrong" : JOE_PASSWORD;
+        qflow_status status = qflow_client_request_password(w->client, JOE, password, NULL, &token);
+        if (w->fail_on_purpose) {
+            /* This thread's last error is its own, whatever the other threads are doing. */
+            if (status == QFLOW_STATUS_OAUTH && qflow_last_error_status() == QFLOW_STATUS_OAUTH &&
+                same(qflow_last_error_oauth_error(), "invalid_grant"))
+                w->ok++;
+        } else if (status == QFLOW_STATUS_OK && starts_with(qflow_token_access_token(token), "at-") &&
+                   qflow_last_error_status() == QFLOW_STATUS_OK) {
+            w->ok++;
+        }
+        qflow_token_free(token);
+    }
+    return NULL;
+}
+
+static void test_threads_share_one_client(void) {
+    qflow_client *client = new_client(URL("core"), RESOWNER, RESOWNER_SECRET, NULL);
+    pthread_t threads[THREADS];
+    struct worker workers[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        workers[i].client = client;
+        workers[i].fail_on_purpose = (i == 0);
+        workers[i].ok = 0;
+        CHECK(pthread_create(&threads[i], NULL, worker_main, &workers[i]) == 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        CHECK(pthread_join(threads[i], NULL) == 0);
+        CHECK(workers[i].ok == REQUESTS_PER_THREAD);
+    }
+    qflow_client_free(client);
+}
+
+/* ---- runner ---------------------------------------------------------------------------------- */
+
+static void run(const char *name, void (*test)(void)) {
+    int before = checks_failed;
+    test();
+    if (checks_failed == before) {
+        tests_passed++;
+        printf("ok     %s\n", name);
+    } else {
+        tests_failed++;
+        printf("FAILED %s\n", name);
+    }
+}
+
+#define RUN(test) run(#test, test)
+
+int main(void) {
+    http_base = getenv("QFLOW_TEST_HTTP");
+    https_base = getenv("QFLOW_TEST_HTTPS");
+    ca_file = getenv("QFLOW_TEST_CA_FILE");
+    if (!http_base || !https_base || !ca_file) {
+        fprintf(stderr, "set QFLOW_TEST_HTTP, QFLOW_TEST_HTTPS and QFLOW_TEST_CA_FILE (tests/c/run.sh does)\n");
+        return 2;
+    }
+    RUN(test_version_macros_match_the_library);
+    RUN(test_quickstart_one_call);
+    RUN(test_password_grant_and_getters);
+    RUN(test_special_characters_reach_the_server);
+    RUN(test_client_credentials_and_refresh_rotation);
+    RUN(test_extension_grant);
+    RUN(test_basic_auth_methods);
+    RUN(test_https_with_extra_ca_and_without);
+    RUN(test_each_error_kind);
+    RUN(test_bad_input_names_the_parameter);
+    RUN(test_null_is_safe_for_frees_and_getters);
+    RUN(test_status_strings);
+    RUN(test_threads_share_one_client);
+    printf("%d passed, %d failed\n", tests_passed, tests_failed);
+    return tests_failed == 0 ? 0 : 1;
+}
