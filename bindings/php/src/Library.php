@@ -137,7 +137,7 @@ final class Library
             self::usePath($libraryPath);
         }
         [, $path] = self::locate();
-        if (str_contains($path, '/') || str_contains($path, '\\')) {
+        if (!self::isBareName($path)) {
             $path = realpath($path) ?: $path;
         }
         if (strpbrk($path, "\"\n\r") !== false) {
@@ -240,7 +240,7 @@ final class Library
     /** Loads one candidate, or returns null and says why it could not be loaded in $reason. */
     private static function tryLoad(string $path, ?string &$reason): ?FFI
     {
-        $bareName = strpbrk($path, '/\\') === false;
+        $bareName = self::isBareName($path);
         if (!$bareName) {
             $reason = self::fileProblem($path);
             if ($reason !== null) {
@@ -265,6 +265,12 @@ final class Library
             }
             return null;
         }
+    }
+
+    /** Whether $path is a file name for the dynamic loader to search for, rather than a path to a file. */
+    private static function isBareName(string $path): bool
+    {
+        return strpbrk($path, '/\\') === false;
     }
 
     /** Why a library file cannot be loaded, as far as PHP can tell without loading it; null if it may. */
