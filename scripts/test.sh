@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite and prints a summary; exits non-zero if any failed. Installs missing apt
 # packages. Suites: Rust (unit, integration against the local identity server, C ABI, header
-# freshness), C (C99 + C++ header check, examples, valgrind) and PHP (PHPUnit over FFI, preloading,
-# examples).
+# freshness), C (C99 + C++ header check, examples, valgrind), PHP (PHPUnit over FFI, preloading,
+# examples) and .NET (the C# library, tests and example compiled with mcs and run on Mono).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -30,6 +30,7 @@ run_suite() {
 run_suite "Rust: cargo test" cargo test --locked
 run_suite "C: tests/c/run.sh (gcc, g++, valgrind)" tests/c/run.sh
 run_suite "PHP: bindings/php/tests/run.sh (PHPUnit, FFI, preloading)" bindings/php/tests/run.sh
+run_suite ".NET: bindings/dotnet/tests/run.sh (C# on Mono)" bindings/dotnet/tests/run.sh
 
 echo
 echo "=================== summary"
