@@ -104,6 +104,13 @@ typedef uint32_t qflow_auth_method;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Claims about a token (introspection) or a user (userinfo). Immutable once created.
+//
+// Ownership: returned by `qflow_client_introspect` and `qflow_client_userinfo`; release it with
+// `qflow_claims_free`. Strings from getters are borrowed until then.
+// Thread-safety: getters may be called from any number of threads at once.
+typedef struct qflow_claims qflow_claims;
+
 // A token client. Create it once per endpoint and client and share it: it keeps connections alive
 // and reuses them across requests.
 //
@@ -119,15 +126,51 @@ typedef struct qflow_client_options qflow_client_options;
 
 // A token response. Immutable once created.
 //
-// Ownership: returned by the `qflow_client_request_*` functions; release it with `qflow_token_free`.
-// Every string a getter returns is borrowed from the token: valid until the token is freed, never to
-// be freed by the caller.
+// Ownership: returned by the `qflow_client_request_*` functions and `qflow_token_source_token`;
+// release it with `qflow_token_free`. Every string a getter returns is borrowed from the token: valid
+// until the token is freed, never to be freed by the caller.
 // Thread-safety: getters may be called from any number of threads at once.
 typedef struct qflow_token qflow_token;
+
+// A token source.
+//
+// Ownership: created by a `qflow_token_source_new_*` function, released with
+// `qflow_token_source_free`. It keeps what it needs of its client, so the client may be freed first.
+// Thread-safety: `qflow_token_source_token` and `qflow_token_source_invalidate` may be called from
+// any number of threads at once; while a renewal is due, concurrent callers cause one request and
+// share its result or its error.
+typedef struct qflow_token_source qflow_token_source;
+
+// Settings for a token source, read (copied) by the `qflow_token_source_new_*` functions.
+//
+// Thread-safety: not synchronised; do not change one options object from several threads at once.
+typedef struct qflow_token_source_options qflow_token_source_options;
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// For an introspection answer: whether the token is active (`"active": true`). False for anything
+// else, and for NULL.
+bool qflow_claims_is_active(const struct qflow_claims *claims);
+
+// Any member by name: a string as its text, any other value as its JSON text (e.g. "true", "1735").
+// NULL if there is no such member or `name` is NULL or not UTF-8.
+//
+// Ownership: borrowed; valid until `qflow_claims_free(claims)`. `name` is borrowed for the call.
+const char *qflow_claims_get(const struct qflow_claims *claims,
+                             const char *name);
+
+// The answer exactly as received (JSON).
+//
+// Ownership: borrowed; valid until `qflow_claims_free(claims)`. NULL claims: returns NULL.
+const char *qflow_claims_raw_json(const struct qflow_claims *claims);
+
+// Releases claims, overwriting their strings with zeros.
+//
+// Ownership: takes ownership of `claims`; it and every string borrowed from it must not be used
+// afterwards. NULL: accepted and ignored. Must not be called twice with the same pointer.
+void qflow_claims_free(struct qflow_claims *claims);
 
 // Creates a client for the token endpoint `token_url`, e.g.
 // "https://identity.qflowhub.io/core/connect/token".
@@ -151,6 +194,35 @@ qflow_status qflow_client_new(const char *token_url,
                               const char *client_secret,
                               const struct qflow_client_options *options,
                               struct qflow_client **client_out);
+
+// Creates a client for the server at `authority` (e.g. "https://identity.qflowhub.io/core"), with
+// its token, revocation, introspection and userinfo endpoints read from the server's OpenID Connect
+// discovery document (`<authority>/.well-known/openid-configuration`; RFC 8414's location is tried
+// when that answers 404). Documents are cached per process for an hour. Every endpoint must satisfy
+// the same rules as `token_url` in `qflow_client_new`. Endpoint URLs set in `options` take
+// precedence. An `issuer` that differs from `authority` is not an error (IdentityServer3 deployments
+// often configure another one); see `qflow_client_discovery_warning`.
+//
+// Arguments, ownership and errors otherwise as for `qflow_client_new`; fetching the document can
+// also fail like any request (network, TLS, HTTP, malformed response).
+qflow_status qflow_client_new_from_authority(const char *authority,
+                                             const char *client_id,
+                                             const char *client_secret,
+                                             const struct qflow_client_options *options,
+                                             struct qflow_client **client_out);
+
+// The `issuer` named by the discovery document, for a client made by
+// `qflow_client_new_from_authority`; NULL otherwise.
+//
+// Ownership: borrowed; valid until `qflow_client_free(client)`.
+const char *qflow_client_issuer(const struct qflow_client *client);
+
+// A message about something discovery found worth reporting but no reason to fail, e.g. an `issuer`
+// other than the authority URL; NULL when there is nothing to report or the client was not made by
+// discovery.
+//
+// Ownership: borrowed; valid until `qflow_client_free(client)`.
+const char *qflow_client_discovery_warning(const struct qflow_client *client);
 
 // Releases a client and zeroes the client secret it held.
 //
@@ -222,6 +294,45 @@ qflow_status qflow_client_request_grant(const struct qflow_client *client,
                                         const char *const *param_values,
                                         size_t param_count,
                                         struct qflow_token **token_out);
+
+// Revokes a token (RFC 7009) at the client's revocation endpoint, authenticating like a token request.
+// Succeeds for tokens the server does not know, as the RFC says.
+//
+// - `token`: required, not empty: an access or refresh token.
+// - `token_type_hint`: NULL, or "access_token" / "refresh_token".
+//
+// Returns `QFLOW_STATUS_INVALID_ARGUMENT` when the client has no revocation endpoint (set it with
+// `qflow_client_options_set_revocation_url` or use `qflow_client_new_from_authority`). A 503 is an
+// HTTP error whose message gives the server's Retry-After.
+// Thread-safety: may be called concurrently on one client.
+qflow_status qflow_client_revoke(const struct qflow_client *client,
+                                 const char *token,
+                                 const char *token_type_hint);
+
+// Asks the client's introspection endpoint about a token (RFC 7662). An unknown, expired or revoked
+// token is not an error: `qflow_claims_is_active` is then false.
+//
+// - `token`: required, not empty. `token_type_hint`: NULL, "access_token" or "refresh_token".
+// - `claims_out`: receives the answer on success only.
+//
+// Ownership: on success the caller owns `*claims_out`; release it with `qflow_claims_free`.
+// Returns `QFLOW_STATUS_INVALID_ARGUMENT` when the client has no introspection endpoint.
+// Thread-safety: may be called concurrently on one client.
+qflow_status qflow_client_introspect(const struct qflow_client *client,
+                                     const char *token,
+                                     const char *token_type_hint,
+                                     struct qflow_claims **claims_out);
+
+// Reads the claims about the user of an access token from the client's userinfo endpoint (OpenID
+// Connect; the token needs the `openid` scope). A rejected token is a `QFLOW_STATUS_OAUTH` error with
+// the `error` of the server's `WWW-Authenticate` header (e.g. "invalid_token").
+//
+// Ownership: on success the caller owns `*claims_out`; release it with `qflow_claims_free`.
+// Returns `QFLOW_STATUS_INVALID_ARGUMENT` when the client has no userinfo endpoint.
+// Thread-safety: may be called concurrently on one client.
+qflow_status qflow_client_userinfo(const struct qflow_client *client,
+                                   const char *access_token,
+                                   struct qflow_claims **claims_out);
 
 // Status of the last failed call on this thread, or `QFLOW_STATUS_OK` when the last fallible call
 // succeeded (or none was made).
@@ -344,6 +455,25 @@ qflow_status qflow_client_options_set_user_agent(struct qflow_client_options *op
 qflow_status qflow_client_options_set_max_response_bytes(struct qflow_client_options *options,
                                                          uint64_t max_bytes);
 
+// Sets the revocation endpoint (RFC 7009) for `qflow_client_revoke`, e.g.
+// "https://identity.qflowhub.io/core/connect/revocation". NULL unsets it. Not needed for clients made
+// by `qflow_client_new_from_authority`, whose discovery finds it.
+//
+// Ownership: `url` is borrowed for the call.
+// Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `options` is NULL or `url` is empty or not UTF-8.
+qflow_status qflow_client_options_set_revocation_url(struct qflow_client_options *options,
+                                                     const char *url);
+
+// Sets the introspection endpoint (RFC 7662) for `qflow_client_introspect`; NULL unsets it. As for
+// `qflow_client_options_set_revocation_url`.
+qflow_status qflow_client_options_set_introspection_url(struct qflow_client_options *options,
+                                                        const char *url);
+
+// Sets the OpenID Connect userinfo endpoint for `qflow_client_userinfo`; NULL unsets it. As for
+// `qflow_client_options_set_revocation_url`.
+qflow_status qflow_client_options_set_userinfo_url(struct qflow_client_options *options,
+                                                   const char *url);
+
 // Gets an access token with the password grant in one call, as in QFlow Hub's quick-start.
 //
 // - `token_url`: NULL for QFlow Hub's "https://identity.qflowhub.io/core/connect/token".
@@ -377,6 +507,104 @@ char *qflow_fetch_token_json(const char *token_url,
                              const char *username,
                              const char *password,
                              const char *scope);
+
+// Creates token source options with the defaults: renew 60 s before expiry, discard the password
+// after the first token, no file cache.
+//
+// Ownership: the caller owns the result and must release it with `qflow_token_source_options_free`.
+// Returns NULL only if a panic was caught (an internal error).
+struct qflow_token_source_options *qflow_token_source_options_new(void);
+
+// Releases token source options.
+//
+// Ownership: takes ownership of `options`. NULL: accepted and ignored. Must not be called twice.
+void qflow_token_source_options_free(struct qflow_token_source_options *options);
+
+// Sets how long before expiry a token is renewed, in seconds (default 60). A token that lives
+// shorter than twice this is renewed at half its lifetime instead. 0 renews only at expiry.
+//
+// Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `options` is NULL.
+qflow_status qflow_token_source_options_set_skew_seconds(struct qflow_token_source_options *options,
+                                                         uint64_t skew_seconds);
+
+// For password-grant sources: keep the password (in memory, zeroed when the source is freed) to
+// sign in again when the refresh token stops working. Off by default, as RFC 6749 section 4.3.1
+// asks: the first token is then requested when the source is created and the password discarded.
+//
+// Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `options` is NULL.
+qflow_status qflow_token_source_options_set_keep_password(struct qflow_token_source_options *options,
+                                                          bool keep);
+
+// Shares tokens with other processes through files in `dir` (e.g. between PHP-FPM workers), so that
+// concurrent processes renew once. NULL (the default) keeps tokens in memory only. The directory is
+// created with mode 0700 if missing; the source fails to be created if it belongs to another user or
+// others can write to it. Tokens are stored in plain text, readable only by this user (mode 0600).
+//
+// Ownership: `dir` is borrowed for the call.
+// Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `options` is NULL or `dir` is empty or not UTF-8.
+qflow_status qflow_token_source_options_set_file_cache_dir(struct qflow_token_source_options *options,
+                                                           const char *dir);
+
+// Creates a source for the password grant. Unless the options keep the password, the first token
+// is requested now (so this call can fail like `qflow_client_request_password`) and the password is
+// then discarded; renewals use the refresh token, so ask for `offline_access` with IdentityServer3.
+//
+// - `client`: required; the source keeps its own reference to it.
+// - `username`, `password`: required, not empty.
+// - `scope`: NULL for none; scopes separated by spaces or `+`.
+// - `options`: NULL for the defaults; copied.
+// - `source_out`: receives the source on success only.
+//
+// Ownership: on success the caller owns `*source_out`; release it with `qflow_token_source_free`.
+// Strings are borrowed for the call. Thread-safety: safe from any thread.
+qflow_status qflow_token_source_new_password(const struct qflow_client *client,
+                                             const char *username,
+                                             const char *password,
+                                             const char *scope,
+                                             const struct qflow_token_source_options *options,
+                                             struct qflow_token_source **source_out);
+
+// Creates a source for the client credentials grant. No request is made until the first
+// `qflow_token_source_token`.
+//
+// Ownership: on success the caller owns `*source_out`; release it with `qflow_token_source_free`.
+qflow_status qflow_token_source_new_client_credentials(const struct qflow_client *client,
+                                                       const char *scope,
+                                                       const struct qflow_token_source_options *options,
+                                                       struct qflow_token_source **source_out);
+
+// Creates a source from an existing refresh token (e.g. one saved by an earlier run). No request is
+// made until the first `qflow_token_source_token`; rotated refresh tokens replace it as they come.
+//
+// Ownership: on success the caller owns `*source_out`; release it with `qflow_token_source_free`.
+// The refresh token is copied and zeroed when the source is freed.
+qflow_status qflow_token_source_new_refresh_token(const struct qflow_client *client,
+                                                  const char *refresh_token,
+                                                  const char *scope,
+                                                  const struct qflow_token_source_options *options,
+                                                  struct qflow_token_source **source_out);
+
+// A valid token: the cached one while it is valid for longer than the skew (no request, no
+// allocation beyond the handle), otherwise a renewed one.
+//
+// Ownership: on success the caller owns `*token_out` and must release it with `qflow_token_free`;
+// the handle stays valid after later renewals. Thread-safety: may be called concurrently.
+qflow_status qflow_token_source_token(const struct qflow_token_source *source,
+                                      struct qflow_token **token_out);
+
+// Forgets the current token, e.g. after the API answered 401 with it, so that the next
+// `qflow_token_source_token` renews (with the refresh token when there is one). With a file cache the
+// shared entry is removed too if it still holds this token.
+//
+// Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `source` is NULL. Thread-safety: may be called
+// concurrently.
+qflow_status qflow_token_source_invalidate(const struct qflow_token_source *source);
+
+// Releases a source, zeroing the refresh token and any kept password.
+//
+// Ownership: takes ownership of `source`. Token handles obtained from it stay valid.
+// NULL: accepted and ignored. Must not be called twice, nor while other threads use the source.
+void qflow_token_source_free(struct qflow_token_source *source);
 
 // Releases a string returned as owned by this library (e.g. by `qflow_fetch_token`), overwriting it
 // with zeros first since it may hold a token.
@@ -438,7 +666,8 @@ const char *qflow_token_get(const struct qflow_token *token,
 // Ownership: borrowed; valid until `qflow_token_free(token)`. NULL token: returns NULL.
 const char *qflow_token_raw_json(const struct qflow_token *token);
 
-// Releases a token, overwriting every string it holds with zeros.
+// Releases a token handle. Its strings are overwritten with zeros once no handle uses them any more
+// (a token source hands out several handles to the same token while it is valid).
 //
 // Ownership: takes ownership of `token`; it and every string borrowed from it must not be used
 // afterwards. NULL: accepted and ignored. Must not be called twice with the same pointer.

@@ -1,13 +1,17 @@
 //! The token client: one endpoint, one set of client credentials, one connection pool, any grant.
 
+use crate::claims::Claims;
+use crate::discovery::{self, Discovery};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::form;
 use crate::options::{AuthMethod, ClientOptions};
+use crate::response;
 use crate::secret::Secret;
 use crate::token::{self, Token};
-use crate::transport::Transport;
+use crate::transport::{HttpResponse, Transport};
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 use zeroize::Zeroizing;
 
@@ -18,11 +22,19 @@ const RESERVED_PARAMETERS: [&str; 3] = ["grant_type", "client_id", "client_secre
 /// Requests tokens from one token endpoint for one client. Create it once and share it: it is `Send` and
 /// `Sync`, and its connections are kept alive and reused across calls and threads.
 pub struct TokenClient {
-    endpoint: Endpoint,
+    endpoints: Endpoints,
     client_id: String,
     client_secret: Option<Secret>,
     auth_method: AuthMethod,
     transport: Transport,
+    discovery: Option<Arc<Discovery>>,
+}
+
+struct Endpoints {
+    token: Endpoint,
+    revocation: Option<Endpoint>,
+    introspection: Option<Endpoint>,
+    userinfo: Option<Endpoint>,
 }
 
 impl TokenClient {
@@ -33,6 +45,26 @@ impl TokenClient {
         TokenClient::with_transport(token_url, client_id, client_secret, options, transport)
     }
 
+    /// A client for the server at `authority` (e.g. `https://identity.qflowhub.io/core`), with its
+    /// endpoints read from the server's discovery document. Endpoints set in `options` take precedence.
+    pub fn from_authority(
+        authority: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+        options: &ClientOptions,
+    ) -> Result<TokenClient> {
+        let transport = Transport::new(options)?;
+        let found = discovery::discover(authority, &transport, options.allow_insecure_http())?;
+        let mut client =
+            TokenClient::with_transport(found.token.as_str(), client_id, client_secret, options, transport)?;
+        let endpoints = &mut client.endpoints;
+        endpoints.revocation = endpoints.revocation.take().or_else(|| found.revocation.clone());
+        endpoints.introspection = endpoints.introspection.take().or_else(|| found.introspection.clone());
+        endpoints.userinfo = endpoints.userinfo.take().or_else(|| found.userinfo.clone());
+        client.discovery = Some(found);
+        Ok(client)
+    }
+
     /// Like [`TokenClient::new`], sharing an existing connection pool.
     pub(crate) fn with_transport(
         token_url: &str,
@@ -41,7 +73,14 @@ impl TokenClient {
         options: &ClientOptions,
         transport: Transport,
     ) -> Result<TokenClient> {
-        let endpoint = Endpoint::parse("token_url", token_url, options.allow_insecure_http())?;
+        let insecure = options.allow_insecure_http();
+        let optional = |name: &str, url: Option<&str>| url.map(|u| Endpoint::parse(name, u, insecure)).transpose();
+        let endpoints = Endpoints {
+            token: Endpoint::parse("token_url", token_url, insecure)?,
+            revocation: optional("revocation_url", options.revocation_url())?,
+            introspection: optional("introspection_url", options.introspection_url())?,
+            userinfo: optional("userinfo_url", options.userinfo_url())?,
+        };
         if client_id.is_empty() {
             return Err(Error::invalid_argument("client_id must not be empty"));
         }
@@ -56,16 +95,26 @@ impl TokenClient {
             ));
         }
         Ok(TokenClient {
-            endpoint,
+            endpoints,
             client_id: client_id.to_string(),
             client_secret: client_secret.map(Secret::new),
             auth_method: options.auth_method(),
             transport,
+            discovery: None,
         })
     }
 
     pub fn token_url(&self) -> &str {
-        self.endpoint.as_str()
+        self.endpoints.token.as_str()
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// What discovery found, for a client made with [`TokenClient::from_authority`].
+    pub fn discovery(&self) -> Option<&Discovery> {
+        self.discovery.as_deref()
     }
 
     /// Resource owner password grant (RFC 6749 section 4.3). Prefer other grants in new designs
@@ -130,9 +179,44 @@ impl TokenClient {
         self.send(grant_type, &checked)
     }
 
+    /// Revokes a token (RFC 7009). Succeeds for tokens the server does not know, as the RFC says.
+    /// `token_type_hint` is `access_token` or `refresh_token`, if known.
+    pub fn revoke(&self, token: &str, token_type_hint: Option<&str>) -> Result<()> {
+        let endpoint = required_endpoint(&self.endpoints.revocation, "revocation")?;
+        let response = self.authenticated_post(endpoint, &token_params(token, token_type_hint)?)?;
+        response::no_content(response, "the revocation endpoint")
+    }
+
+    /// Asks the server about a token (RFC 7662). An unknown, expired or revoked token is not an
+    /// error: the answer is then inactive ([`Claims::is_active`]).
+    pub fn introspect(&self, token: &str, token_type_hint: Option<&str>) -> Result<Claims> {
+        let endpoint = required_endpoint(&self.endpoints.introspection, "introspection")?;
+        let response = self.authenticated_post(endpoint, &token_params(token, token_type_hint)?)?;
+        response::json_object(response, "the introspection endpoint")
+    }
+
+    /// The claims about the user of an access token (OpenID Connect userinfo; needs scope `openid`).
+    pub fn userinfo(&self, access_token: &str) -> Result<Claims> {
+        let endpoint = required_endpoint(&self.endpoints.userinfo, "userinfo")?;
+        non_empty("access_token", access_token)?;
+        let mut authorization = Zeroizing::new(String::with_capacity(7 + access_token.len()));
+        authorization.push_str("Bearer ");
+        authorization.push_str(access_token);
+        let response = self.transport.get(endpoint, Some(&authorization))?;
+        response::json_object(response, "the userinfo endpoint")
+    }
+
     fn send(&self, grant_type: &str, params: &[(&str, &str)]) -> Result<Token> {
-        let mut pairs = Vec::with_capacity(params.len() + 3);
+        let mut pairs = Vec::with_capacity(params.len() + 1);
         pairs.push(("grant_type", grant_type));
+        pairs.extend_from_slice(params);
+        let response = self.authenticated_post(&self.endpoints.token, &pairs)?;
+        token::from_response(response, SystemTime::now())
+    }
+
+    /// POSTs `params` with this client's authentication: in the body or as HTTP Basic, never both.
+    fn authenticated_post(&self, endpoint: &Endpoint, params: &[(&str, &str)]) -> Result<HttpResponse> {
+        let mut pairs = Vec::with_capacity(params.len() + 2);
         pairs.extend_from_slice(params);
         let authorization = match (&self.client_secret, self.auth_method) {
             (Some(secret), AuthMethod::ClientSecretPost) => {
@@ -152,9 +236,26 @@ impl TokenClient {
             }
         };
         let body = form::encode(&pairs);
-        let response = self.transport.post_form(&self.endpoint, authorization.as_deref().map(String::as_str), &body)?;
-        token::from_response(response, "the token endpoint", SystemTime::now())
+        self.transport.post_form(endpoint, authorization.as_deref().map(String::as_str), &body)
     }
+}
+
+fn required_endpoint<'a>(endpoint: &'a Option<Endpoint>, name: &str) -> Result<&'a Endpoint> {
+    endpoint.as_ref().ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "this client has no {name} endpoint: create it from the authority (discovery) or set {name}_url"
+        ))
+    })
+}
+
+fn token_params<'a>(token: &'a str, token_type_hint: Option<&'a str>) -> Result<Vec<(&'a str, &'a str)>> {
+    non_empty("token", token)?;
+    let mut params = vec![("token", token)];
+    if let Some(hint) = token_type_hint {
+        non_empty("token_type_hint", hint)?;
+        params.push(("token_type_hint", hint));
+    }
+    Ok(params)
 }
 
 /// `Basic base64(id:secret)`, built in buffers that are zeroed when dropped.
@@ -180,7 +281,7 @@ fn non_empty(name: &str, value: &str) -> Result<()> {
 impl fmt::Debug for TokenClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenClient")
-            .field("token_url", &self.endpoint.as_str())
+            .field("token_url", &self.endpoints.token.as_str())
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("auth_method", &self.auth_method)

@@ -58,6 +58,9 @@ pub struct ClientOptions {
     allow_insecure_http: bool,
     user_agent: Option<String>,
     max_response_bytes: u64,
+    revocation_url: Option<String>,
+    introspection_url: Option<String>,
+    userinfo_url: Option<String>,
 }
 
 impl Default for ClientOptions {
@@ -71,6 +74,9 @@ impl Default for ClientOptions {
             allow_insecure_http: false,
             user_agent: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            revocation_url: None,
+            introspection_url: None,
+            userinfo_url: None,
         }
     }
 }
@@ -162,6 +168,43 @@ impl ClientOptions {
         self.max_response_bytes = max;
         Ok(self)
     }
+}
+
+impl ClientOptions {
+    /// The revocation endpoint (RFC 7009), for a client created from a token URL; discovery fills it
+    /// in for a client created from an authority. Checked like the token URL when the client is made.
+    pub fn revocation_url(&self) -> Option<&str> {
+        self.revocation_url.as_deref()
+    }
+    pub fn set_revocation_url(&mut self, url: Option<String>) -> Result<&mut Self> {
+        self.revocation_url = non_empty_url("revocation_url", url)?;
+        Ok(self)
+    }
+
+    /// The introspection endpoint (RFC 7662); see [`ClientOptions::revocation_url`].
+    pub fn introspection_url(&self) -> Option<&str> {
+        self.introspection_url.as_deref()
+    }
+    pub fn set_introspection_url(&mut self, url: Option<String>) -> Result<&mut Self> {
+        self.introspection_url = non_empty_url("introspection_url", url)?;
+        Ok(self)
+    }
+
+    /// The OpenID Connect userinfo endpoint; see [`ClientOptions::revocation_url`].
+    pub fn userinfo_url(&self) -> Option<&str> {
+        self.userinfo_url.as_deref()
+    }
+    pub fn set_userinfo_url(&mut self, url: Option<String>) -> Result<&mut Self> {
+        self.userinfo_url = non_empty_url("userinfo_url", url)?;
+        Ok(self)
+    }
+}
+
+fn non_empty_url(name: &str, url: Option<String>) -> Result<Option<String>> {
+    if url.as_deref().is_some_and(|u| u.trim().is_empty()) {
+        return Err(Error::invalid_argument(format!("{name} must not be empty (pass none to unset it)")));
+    }
+    Ok(url)
 }
 
 fn positive(name: &str, timeout: Duration) -> Result<Duration> {

@@ -1,34 +1,32 @@
-//! Token responses (RFC 6749 section 5.1) and error responses (section 5.2).
+//! Token responses (RFC 6749 section 5.1).
 
-use crate::error::{printable, Error, OAuthError, Result};
+use crate::claims::Claims;
+use crate::error::{Error, Result};
+use crate::response;
 use crate::transport::HttpResponse;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::time::{Duration, SystemTime};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 /// A successful token response. Every member the server sent stays readable by name; the strings in
 /// it are zeroed when the token is dropped.
 pub struct Token {
-    raw: Zeroizing<String>,
-    fields: Map<String, Value>,
+    claims: Claims,
+    received_at: SystemTime,
     expires_in: Option<u64>,
     expires_at: Option<SystemTime>,
 }
 
 impl Token {
-    /// Parses a success body. `received_at` anchors the absolute expiry.
+    /// Parses a success body. `received_at` is when it arrived; it anchors the absolute expiry.
     pub fn parse(raw: Zeroizing<String>, received_at: SystemTime) -> Result<Token> {
-        match serde_json::from_str::<Value>(&raw) {
-            Ok(Value::Object(fields)) => Token::from_fields(raw, fields, received_at),
-            _ => Err(Error::malformed_response("the token response is not a JSON object")),
-        }
+        Token::from_claims(Claims::parse(raw)?, received_at)
     }
 
-    /// Builds a token from a body and its already-parsed members.
-    fn from_fields(raw: Zeroizing<String>, fields: Map<String, Value>, received_at: SystemTime) -> Result<Token> {
-        let mut token = Token { raw, fields, expires_in: None, expires_at: None };
-        match token.fields.get("access_token") {
+    /// Checks a token response's members.
+    pub(crate) fn from_claims(claims: Claims, received_at: SystemTime) -> Result<Token> {
+        match claims.get("access_token") {
             // RFC 6750 tokens are printable ASCII; a control character (NUL above all) would be cut off
             // in C and break the Authorization header it is meant for.
             Some(Value::String(s)) if !s.is_empty() && !s.chars().any(char::is_control) => {}
@@ -39,9 +37,9 @@ impl Token {
             }
             None => return Err(Error::malformed_response("the token response has no access_token")),
         }
-        token.expires_in = parse_expires_in(token.fields.get("expires_in"))?;
-        token.expires_at = token.expires_in.and_then(|secs| received_at.checked_add(Duration::from_secs(secs)));
-        Ok(token)
+        let expires_in = parse_expires_in(claims.get("expires_in"))?;
+        let expires_at = expires_in.and_then(|secs| received_at.checked_add(Duration::from_secs(secs)));
+        Ok(Token { claims, received_at, expires_in, expires_at })
     }
 
     pub fn access_token(&self) -> &str {
@@ -84,23 +82,28 @@ impl Token {
         self.string("id_token")
     }
 
+    /// When the response arrived.
+    pub fn received_at(&self) -> SystemTime {
+        self.received_at
+    }
+
     /// Any member of the response by name.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields.get(name)
+        self.claims.get(name)
     }
 
     /// All members of the response.
     pub fn fields(&self) -> &Map<String, Value> {
-        &self.fields
+        self.claims.members()
     }
 
     /// The response body exactly as received.
     pub fn raw_json(&self) -> &str {
-        &self.raw
+        self.claims.raw_json()
     }
 
     fn string(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).and_then(Value::as_str)
+        self.claims.string(name)
     }
 }
 
@@ -110,25 +113,8 @@ impl fmt::Debug for Token {
             .field("token_type", &self.token_type())
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope())
-            .field("fields", &self.fields.keys().collect::<Vec<_>>())
+            .field("fields", &self.fields().keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for Token {
-    fn drop(&mut self) {
-        for value in self.fields.values_mut() {
-            wipe(value);
-        }
-    }
-}
-
-fn wipe(value: &mut Value) {
-    match value {
-        Value::String(s) => s.zeroize(),
-        Value::Array(items) => items.iter_mut().for_each(wipe),
-        Value::Object(members) => members.values_mut().for_each(wipe),
-        _ => {}
     }
 }
 
@@ -146,56 +132,12 @@ fn parse_expires_in(value: Option<&Value>) -> Result<Option<u64>> {
     }
 }
 
-/// Interprets a token endpoint's answer: a token, an OAuth error, or an HTTP error. `what` names the
-/// endpoint in messages (e.g. "the token endpoint").
-pub fn from_response(response: HttpResponse, what: &str, received_at: SystemTime) -> Result<Token> {
-    let HttpResponse { status, content_type, location, mut body } = response;
-    let shown_type = content_type.as_deref().map(printable).unwrap_or_else(|| "no content type".to_string());
-
-    if (300..400).contains(&status) {
-        let target = location
-            .as_deref()
-            .map(|l| format!(" to {}", printable(l.split(['?', '#']).next().unwrap_or(""))))
-            .unwrap_or_default();
-        return Err(Error::http(
-            status,
-            format!(
-                "{what} answered with a redirect (HTTP {status}){target}; redirects are not followed for token \
-                 requests: check the URL (a missing or extra trailing slash is a common cause)"
-            ),
-        ));
-    }
-
-    // Parsed once; the same members serve the error check and the token.
-    let members = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(members)) => Some(members),
-        _ => None,
-    };
-    if let Some(oauth) = members.as_ref().and_then(oauth_error_in) {
-        return Err(Error::oauth(status, oauth));
-    }
-    if !(200..300).contains(&status) {
-        return Err(Error::http(
-            status,
-            format!("{what} answered HTTP {status} without an OAuth error ({shown_type} body of {} bytes, not shown)", body.len()),
-        ));
-    }
-    let malformed = |detail: String| Error::malformed_response(detail).with_http_status(status);
-    let Some(members) = members else {
-        return Err(malformed(format!("{what} answered HTTP {status} with a body that is not a JSON object ({shown_type})")));
-    };
-    // A body that parsed as JSON is UTF-8, so this takes the bytes over without copying them.
-    let raw = String::from_utf8(std::mem::take(&mut *body))
-        .map_err(|_| malformed(format!("{what} answered HTTP {status} with a body that is not UTF-8")))?;
-    Token::from_fields(Zeroizing::new(raw), members, received_at)
-        .map_err(|e| malformed(format!("{} (from {what}, HTTP {status})", e.message())))
-}
-
-/// The OAuth error in a response's members, if there is a non-empty string `error`.
-fn oauth_error_in(members: &Map<String, Value>) -> Option<OAuthError> {
-    let string = |name: &str| members.get(name).and_then(Value::as_str).map(str::to_string);
-    let error = string("error").filter(|e| !e.is_empty())?;
-    Some(OAuthError { error, description: string("error_description"), uri: string("error_uri") })
+/// Interprets a token endpoint's answer: a token, an OAuth error, or an HTTP error.
+pub fn from_response(response: HttpResponse, received_at: SystemTime) -> Result<Token> {
+    let status = response.status;
+    let claims = response::json_object(response, "the token endpoint")?;
+    Token::from_claims(claims, received_at)
+        .map_err(|e| Error::malformed_response(format!("{} (HTTP {status})", e.message())).with_http_status(status))
 }
 
 #[cfg(test)]
@@ -208,12 +150,14 @@ mod tests {
             status,
             content_type: Some(content_type.to_string()),
             location: None,
+            www_authenticate: None,
+            retry_after: None,
             body: Zeroizing::new(body.as_bytes().to_vec()),
         }
     }
 
     fn parse(status: u16, body: &str) -> Result<Token> {
-        from_response(response(status, "application/json", body), "the token endpoint", SystemTime::UNIX_EPOCH)
+        from_response(response(status, "application/json", body), SystemTime::UNIX_EPOCH)
     }
 
     #[test]
@@ -299,7 +243,7 @@ mod tests {
     #[test]
     fn html_errors_become_http_errors_without_the_body() {
         let page = "<html><body>Internal Server Error: secret stack trace</body></html>";
-        let err = from_response(response(500, "text/html", page), "the token endpoint", SystemTime::now()).unwrap_err();
+        let err = from_response(response(500, "text/html", page), SystemTime::now()).unwrap_err();
         assert_eq!(err.status(), Status::Http);
         assert_eq!(err.http_status(), Some(500));
         assert!(err.message().contains("500"));
@@ -317,7 +261,7 @@ mod tests {
     fn redirects_are_reported_not_followed() {
         let mut r = response(301, "text/html", "");
         r.location = Some("https://id.example/core/connect/token/?secret=1".into());
-        let err = from_response(r, "the token endpoint", SystemTime::now()).unwrap_err();
+        let err = from_response(r, SystemTime::now()).unwrap_err();
         assert_eq!((err.status(), err.http_status()), (Status::Http, Some(301)));
         assert!(err.message().contains("redirect"));
         assert!(err.message().contains("https://id.example/core/connect/token/"));

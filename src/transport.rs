@@ -19,6 +19,8 @@ pub struct HttpResponse {
     pub status: u16,
     pub content_type: Option<String>,
     pub location: Option<String>,
+    pub www_authenticate: Option<String>,
+    pub retry_after: Option<String>,
     pub body: Zeroizing<Vec<u8>>,
 }
 
@@ -78,20 +80,41 @@ impl Transport {
             .post(endpoint.as_str())
             .header("Content-Type", "application/x-www-form-urlencoded");
         if let Some(value) = authorization {
-            let mut value = ureq::http::HeaderValue::from_str(value)
-                .map_err(|_| Error::internal("the Authorization header could not be built"))?;
-            value.set_sensitive(true);
-            request = request.header("Authorization", value);
+            request = request.header("Authorization", sensitive_header(value)?);
         }
-        if self.proxy_from_environment && endpoint.is_loopback() {
+        if self.bypass_proxy(endpoint) {
             request = request.config().proxy(None).build();
         }
-        let response = request.send(body.as_bytes()).map_err(|e| self.describe(e, endpoint))?;
+        self.read_response(request.send(body.as_bytes()), endpoint)
+    }
 
+    /// GETs a resource, e.g. a discovery document or userinfo.
+    pub fn get(&self, endpoint: &Endpoint, authorization: Option<&str>) -> Result<HttpResponse> {
+        let mut request = self.agent.get(endpoint.as_str());
+        if let Some(value) = authorization {
+            request = request.header("Authorization", sensitive_header(value)?);
+        }
+        if self.bypass_proxy(endpoint) {
+            request = request.config().proxy(None).build();
+        }
+        self.read_response(request.call(), endpoint)
+    }
+
+    /// Environment proxies are never used for loopback hosts.
+    fn bypass_proxy(&self, endpoint: &Endpoint) -> bool {
+        self.proxy_from_environment && endpoint.is_loopback()
+    }
+
+    fn read_response(
+        &self,
+        sent: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        endpoint: &Endpoint,
+    ) -> Result<HttpResponse> {
+        let response = sent.map_err(|e| self.describe(e, endpoint))?;
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let content_type = header("content-type");
-        let location = header("location");
+        let (content_type, location) = (header("content-type"), header("location"));
+        let (www_authenticate, retry_after) = (header("www-authenticate"), header("retry-after"));
 
         let mut body = response.into_body();
         let too_large = || {
@@ -117,7 +140,7 @@ impl Transport {
                 other => self.describe(other, endpoint).with_http_status(status),
             });
         }
-        Ok(HttpResponse { status, content_type, location, body: bytes })
+        Ok(HttpResponse { status, content_type, location, www_authenticate, retry_after, body: bytes })
     }
 
     /// Turns a ureq failure into our error model with a message that says what happened where.
@@ -156,6 +179,14 @@ impl Transport {
             other => Error::new(Status::Network, format!("the request to {host} failed: {}", printable(&other.to_string()))),
         }
     }
+}
+
+/// A header value kept out of ureq's debug output; it holds credentials.
+fn sensitive_header(value: &str) -> Result<ureq::http::HeaderValue> {
+    let mut value = ureq::http::HeaderValue::from_str(value)
+        .map_err(|_| Error::internal("the Authorization header could not be built"))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 fn describe_io(io: io::Error, host: &str) -> Error {

@@ -95,7 +95,7 @@ fn invalid_arguments_name_the_parameter_and_leave_outputs_alone() {
     let bad_utf8: &[u8] = b"caf\xe9\0";
     let bad = bad_utf8.as_ptr() as *const c_char;
     let not_a_url = c("not a url");
-    let sentinel = 0x1 as *mut qflow_client; // must survive every failure untouched
+    let sentinel = std::ptr::dangling_mut::<qflow_client>(); // must survive every failure untouched
     let cases: [(*const c_char, *const c_char, *const c_char, &str); 6] = [
         (null(), id.as_ptr(), null(), "token_url must not be NULL"),
         (url.as_ptr(), null(), null(), "client_id must not be NULL"),
@@ -118,13 +118,13 @@ fn invalid_arguments_name_the_parameter_and_leave_outputs_alone() {
     assert_eq!(last_message(), "client_out must not be NULL");
 
     let client = new_client("core");
-    let mut token = 0x1 as *mut qflow_token;
+    let mut token = std::ptr::dangling_mut::<qflow_token>();
     unsafe {
         let status = qflow_client_request_password(client, c(JOE).as_ptr(), null(), null(), &mut token);
         assert_eq!((status, last_message().as_str()), (Status::InvalidArgument, "password must not be NULL"));
         let status = qflow_client_request_password(client, c("").as_ptr(), c("x").as_ptr(), null(), &mut token);
         assert_eq!((status, last_message().as_str()), (Status::InvalidArgument, "username must not be empty"));
-        assert_eq!(token, 0x1 as *mut qflow_token);
+        assert_eq!(token, std::ptr::dangling_mut::<qflow_token>());
         qflow_client_free(client);
     }
 }
@@ -272,4 +272,68 @@ fn status_strings_and_version() {
         assert_eq!(text(qflow_status_str(code)).as_deref(), Status::from_code(code).map(Status::description));
     }
     assert_eq!(text(qflow_version()).as_deref(), Some(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn token_source_handles_share_one_token_until_renewal() {
+    let client = new_client("tag-ffi-source/core");
+    unsafe {
+        let mut source = null_mut();
+        let status = qflow_token_source_new_password(
+            client,
+            c(JOE).as_ptr(),
+            c(password(JOE)).as_ptr(),
+            c("qflowapi offline_access").as_ptr(),
+            null(),
+            &mut source,
+        );
+        assert_eq!(status, Status::Ok, "{:?}", text(qflow_last_error_message()));
+        qflow_client_free(client);
+        let (mut a, mut b) = (null_mut(), null_mut());
+        assert_eq!(qflow_token_source_token(source, &mut a), Status::Ok);
+        assert_eq!(qflow_token_source_token(source, &mut b), Status::Ok);
+        assert_eq!(qflow_token_access_token(a), qflow_token_access_token(b), "the same C strings, not copies");
+        qflow_token_free(a);
+        assert!(text(qflow_token_access_token(b)).unwrap().starts_with("at-"), "still valid after the other handle is freed");
+        assert_eq!(qflow_token_source_invalidate(source), Status::Ok);
+        let mut c2 = null_mut();
+        assert_eq!(qflow_token_source_token(source, &mut c2), Status::Ok);
+        assert_ne!(text(qflow_token_access_token(b)), text(qflow_token_access_token(c2)));
+        qflow_token_free(b);
+        qflow_token_free(c2);
+        assert_eq!(qflow_token_source_token(source, null_mut()), Status::InvalidArgument);
+        assert_eq!(last_message(), "token_out must not be NULL");
+        qflow_token_source_free(source);
+    }
+    let grants: Vec<_> =
+        server().log("ffi-source").iter().map(|r| form_value(r, "grant_type").unwrap().to_string()).collect();
+    assert_eq!(grants, ["password", "refresh_token"]);
+}
+
+#[test]
+fn claims_and_discovery_through_the_c_abi() {
+    unsafe {
+        let mut client = null_mut();
+        let authority = c(&format!("{}/core", server().http));
+        let status = qflow_client_new_from_authority(authority.as_ptr(), c(RESOWNER).as_ptr(), c(secret(RESOWNER)).as_ptr(), null(), &mut client);
+        assert_eq!(status, Status::Ok, "{:?}", text(qflow_last_error_message()));
+        assert_eq!(text(qflow_client_issuer(client)), Some(format!("{}/core", server().http)));
+        let mut token = null_mut();
+        let status = qflow_client_request_password(client, c(JOE).as_ptr(), c(password(JOE)).as_ptr(), c("qflowapi openid").as_ptr(), &mut token);
+        assert_eq!(status, Status::Ok);
+        let mut claims = null_mut();
+        assert_eq!(qflow_client_userinfo(client, qflow_token_access_token(token), &mut claims), Status::Ok);
+        assert_eq!(text(qflow_claims_get(claims, c("email").as_ptr())).as_deref(), Some(JOE));
+        qflow_claims_free(claims);
+        assert_eq!(qflow_client_introspect(client, null(), null(), &mut claims), Status::InvalidArgument);
+        assert_eq!(last_message(), "token must not be NULL");
+        assert_eq!(qflow_client_revoke(client, c("").as_ptr(), null()), Status::InvalidArgument);
+        assert_eq!(last_message(), "token must not be empty");
+        qflow_token_free(token);
+        qflow_client_free(client);
+
+        let status = qflow_client_new_from_authority(c("http://example.com/core").as_ptr(), c(RESOWNER).as_ptr(), null(), null(), &mut client);
+        assert_eq!(status, Status::InvalidArgument);
+        assert!(last_message().starts_with("authority"), "{}", last_message());
+    }
 }

@@ -1,17 +1,24 @@
 //! `qflow_client`: a token client for one endpoint and one set of client credentials.
 //!
-//! Functions: `qflow_client_new`, `qflow_client_request_password`,
+//! Functions: `qflow_client_new`, `qflow_client_new_from_authority`, `qflow_client_request_password`,
 //! `qflow_client_request_client_credentials`, `qflow_client_request_refresh`,
-//! `qflow_client_request_grant`, `qflow_client_free`.
+//! `qflow_client_request_grant`, `qflow_client_revoke`, `qflow_client_introspect`,
+//! `qflow_client_userinfo`, `qflow_client_issuer`, `qflow_client_discovery_warning`,
+//! `qflow_client_free`.
 
 use super::boundary::{call, handle, infallible, optional_str, out_param, required_str};
+use super::claims::qflow_claims;
 use super::options::qflow_client_options;
+use super::strings::lossy_c_string;
 use super::token::qflow_token;
+use super::view::read;
+use crate::claims::Claims;
 use crate::client::TokenClient;
 use crate::error::{Error, Result, Status};
 use crate::options::ClientOptions;
 use crate::token::Token;
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
+use std::sync::Arc;
 
 /// A token client. Create it once per endpoint and client and share it: it keeps connections alive
 /// and reuses them across requests.
@@ -20,7 +27,24 @@ use std::ffi::c_char;
 /// of threads at once. `qflow_client_free` must not race with them.
 #[allow(non_camel_case_types)]
 pub struct qflow_client {
-    inner: TokenClient,
+    inner: Arc<TokenClient>,
+    /// What discovery reported, as C strings for the borrowed getters.
+    issuer: Option<CString>,
+    discovery_warning: Option<CString>,
+}
+
+impl qflow_client {
+    fn new(inner: TokenClient) -> qflow_client {
+        let discovery = inner.discovery();
+        let issuer = discovery.and_then(|d| d.issuer()).map(lossy_c_string);
+        let discovery_warning = discovery.and_then(|d| d.warning()).map(lossy_c_string);
+        qflow_client { inner: Arc::new(inner), issuer, discovery_warning }
+    }
+
+    /// The core client, for objects (token sources) that keep using it after the handle is freed.
+    pub(crate) fn shared(&self) -> Arc<TokenClient> {
+        Arc::clone(&self.inner)
+    }
 }
 
 const _: () = {
@@ -69,9 +93,67 @@ pub unsafe extern "C" fn qflow_client_new(
         let options = options.map_or(&default_options, |o| &o.inner);
         let inner = TokenClient::new(token_url, client_id, client_secret, options)?;
         // SAFETY: checked non-NULL above; written only now that everything succeeded.
-        unsafe { *client_out = Box::into_raw(Box::new(qflow_client { inner })) };
+        unsafe { *client_out = Box::into_raw(Box::new(qflow_client::new(inner))) };
         Ok(())
     })
+}
+
+/// Creates a client for the server at `authority` (e.g. "https://identity.qflowhub.io/core"), with
+/// its token, revocation, introspection and userinfo endpoints read from the server's OpenID Connect
+/// discovery document (`<authority>/.well-known/openid-configuration`; RFC 8414's location is tried
+/// when that answers 404). Documents are cached per process for an hour. Every endpoint must satisfy
+/// the same rules as `token_url` in `qflow_client_new`. Endpoint URLs set in `options` take
+/// precedence. An `issuer` that differs from `authority` is not an error (IdentityServer3 deployments
+/// often configure another one); see `qflow_client_discovery_warning`.
+///
+/// Arguments, ownership and errors otherwise as for `qflow_client_new`; fetching the document can
+/// also fail like any request (network, TLS, HTTP, malformed response).
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_new_from_authority(
+    authority: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    options: *const qflow_client_options,
+    client_out: *mut *mut qflow_client,
+) -> Status {
+    call(|| {
+        out_param("client_out", client_out)?;
+        // SAFETY (this block): the caller passes NULL or valid NUL-terminated strings and a NULL or
+        // live options object.
+        let (authority, client_id, client_secret, options) = unsafe {
+            (
+                required_str("authority", authority)?,
+                required_str("client_id", client_id)?,
+                optional_str("client_secret", client_secret)?,
+                options.as_ref(),
+            )
+        };
+        let default_options = ClientOptions::default();
+        let options = options.map_or(&default_options, |o| &o.inner);
+        let inner = TokenClient::from_authority(authority, client_id, client_secret, options)?;
+        // SAFETY: checked non-NULL above; written only now that everything succeeded.
+        unsafe { *client_out = Box::into_raw(Box::new(qflow_client::new(inner))) };
+        Ok(())
+    })
+}
+
+/// The `issuer` named by the discovery document, for a client made by
+/// `qflow_client_new_from_authority`; NULL otherwise.
+///
+/// Ownership: borrowed; valid until `qflow_client_free(client)`.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_issuer(client: *const qflow_client) -> *const c_char {
+    read(client, std::ptr::null(), |c| c.issuer.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()))
+}
+
+/// A message about something discovery found worth reporting but no reason to fail, e.g. an `issuer`
+/// other than the authority URL; NULL when there is nothing to report or the client was not made by
+/// discovery.
+///
+/// Ownership: borrowed; valid until `qflow_client_free(client)`.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_discovery_warning(client: *const qflow_client) -> *const c_char {
+    read(client, std::ptr::null(), |c| c.discovery_warning.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()))
 }
 
 /// Releases a client and zeroes the client secret it held.
@@ -210,6 +292,89 @@ pub unsafe extern "C" fn qflow_client_request_grant(
             c.request_grant(grant_type, &params)
         })
     }
+}
+
+/// Revokes a token (RFC 7009) at the client's revocation endpoint, authenticating like a token request.
+/// Succeeds for tokens the server does not know, as the RFC says.
+///
+/// - `token`: required, not empty: an access or refresh token.
+/// - `token_type_hint`: NULL, or "access_token" / "refresh_token".
+///
+/// Returns `QFLOW_STATUS_INVALID_ARGUMENT` when the client has no revocation endpoint (set it with
+/// `qflow_client_options_set_revocation_url` or use `qflow_client_new_from_authority`). A 503 is an
+/// HTTP error whose message gives the server's Retry-After.
+/// Thread-safety: may be called concurrently on one client.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_revoke(
+    client: *const qflow_client,
+    token: *const c_char,
+    token_type_hint: *const c_char,
+) -> Status {
+    call(|| {
+        // SAFETY: the caller passes NULL or valid strings and a NULL or live client.
+        let (client, token, hint) = unsafe {
+            (handle("client", client)?, required_str("token", token)?, optional_str("token_type_hint", token_type_hint)?)
+        };
+        client.inner.revoke(token, hint)
+    })
+}
+
+/// Runs a request that yields claims and hands them out through `claims_out`.
+unsafe fn claims_request(
+    client: *const qflow_client,
+    claims_out: *mut *mut qflow_claims,
+    send: impl FnOnce(&TokenClient) -> Result<Claims>,
+) -> Status {
+    call(|| {
+        out_param("claims_out", claims_out)?;
+        // SAFETY: the caller passes NULL or a live client.
+        let client = unsafe { handle("client", client) }?;
+        let claims = qflow_claims::new(send(&client.inner)?);
+        // SAFETY: checked non-NULL above; written only on success.
+        unsafe { *claims_out = Box::into_raw(Box::new(claims)) };
+        Ok(())
+    })
+}
+
+/// Asks the client's introspection endpoint about a token (RFC 7662). An unknown, expired or revoked
+/// token is not an error: `qflow_claims_is_active` is then false.
+///
+/// - `token`: required, not empty. `token_type_hint`: NULL, "access_token" or "refresh_token".
+/// - `claims_out`: receives the answer on success only.
+///
+/// Ownership: on success the caller owns `*claims_out`; release it with `qflow_claims_free`.
+/// Returns `QFLOW_STATUS_INVALID_ARGUMENT` when the client has no introspection endpoint.
+/// Thread-safety: may be called concurrently on one client.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_introspect(
+    client: *const qflow_client,
+    token: *const c_char,
+    token_type_hint: *const c_char,
+    claims_out: *mut *mut qflow_claims,
+) -> Status {
+    // SAFETY: the caller passes NULL or valid strings and handles.
+    unsafe {
+        claims_request(client, claims_out, |c| {
+            c.introspect(required_str("token", token)?, optional_str("token_type_hint", token_type_hint)?)
+        })
+    }
+}
+
+/// Reads the claims about the user of an access token from the client's userinfo endpoint (OpenID
+/// Connect; the token needs the `openid` scope). A rejected token is a `QFLOW_STATUS_OAUTH` error with
+/// the `error` of the server's `WWW-Authenticate` header (e.g. "invalid_token").
+///
+/// Ownership: on success the caller owns `*claims_out`; release it with `qflow_claims_free`.
+/// Returns `QFLOW_STATUS_INVALID_ARGUMENT` when the client has no userinfo endpoint.
+/// Thread-safety: may be called concurrently on one client.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_userinfo(
+    client: *const qflow_client,
+    access_token: *const c_char,
+    claims_out: *mut *mut qflow_claims,
+) -> Status {
+    // SAFETY: the caller passes NULL or valid strings and handles.
+    unsafe { claims_request(client, claims_out, |c| c.userinfo(required_str("access_token", access_token)?)) }
 }
 
 /// Reads `count` UTF-8 strings from a C array, naming the failing element in errors.

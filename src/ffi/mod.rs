@@ -12,18 +12,23 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod boundary;
+mod claims;
 mod client;
 mod last_error;
 mod options;
 mod quick;
+mod source;
 mod strings;
 mod token;
 mod version;
+mod view;
 
+pub use claims::*;
 pub use client::*;
 pub use last_error::*;
 pub use options::*;
 pub use quick::*;
+pub use source::*;
 pub use strings::*;
 pub use token::*;
 pub use version::*;

@@ -158,3 +158,43 @@ pub unsafe extern "C" fn qflow_client_options_set_user_agent(options: *mut qflow
 pub unsafe extern "C" fn qflow_client_options_set_max_response_bytes(options: *mut qflow_client_options, max_bytes: u64) -> Status {
     update(options, |o| o.set_max_response_bytes(max_bytes).map(drop))
 }
+
+/// Sets one of the optional endpoint URLs after validating its text; the URL itself is checked like
+/// `token_url` when the client is created.
+fn set_url(
+    options: *mut qflow_client_options,
+    name: &str,
+    url: *const c_char,
+    set: impl FnOnce(&mut ClientOptions, Option<String>) -> crate::Result<&mut ClientOptions>,
+) -> Status {
+    update(options, |o| {
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let url = unsafe { optional_str(name, url) }?;
+        set(o, url.map(str::to_string)).map(drop)
+    })
+}
+
+/// Sets the revocation endpoint (RFC 7009) for `qflow_client_revoke`, e.g.
+/// "https://identity.qflowhub.io/core/connect/revocation". NULL unsets it. Not needed for clients made
+/// by `qflow_client_new_from_authority`, whose discovery finds it.
+///
+/// Ownership: `url` is borrowed for the call.
+/// Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `options` is NULL or `url` is empty or not UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_options_set_revocation_url(options: *mut qflow_client_options, url: *const c_char) -> Status {
+    set_url(options, "url", url, ClientOptions::set_revocation_url)
+}
+
+/// Sets the introspection endpoint (RFC 7662) for `qflow_client_introspect`; NULL unsets it. As for
+/// `qflow_client_options_set_revocation_url`.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_options_set_introspection_url(options: *mut qflow_client_options, url: *const c_char) -> Status {
+    set_url(options, "url", url, ClientOptions::set_introspection_url)
+}
+
+/// Sets the OpenID Connect userinfo endpoint for `qflow_client_userinfo`; NULL unsets it. As for
+/// `qflow_client_options_set_revocation_url`.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_options_set_userinfo_url(options: *mut qflow_client_options, url: *const c_char) -> Status {
+    set_url(options, "url", url, ClientOptions::set_userinfo_url)
+}

@@ -6,76 +6,52 @@
 //! `qflow_token_free`.
 
 use super::boundary::infallible;
-use super::strings::lossy_c_string;
+use super::view::{member_name, read, CView};
 use crate::token::Token;
-use serde_json::Value;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::c_char;
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
-use zeroize::Zeroize;
 
 /// A token response. Immutable once created.
 ///
-/// Ownership: returned by the `qflow_client_request_*` functions; release it with `qflow_token_free`.
-/// Every string a getter returns is borrowed from the token: valid until the token is freed, never to
-/// be freed by the caller.
+/// Ownership: returned by the `qflow_client_request_*` functions and `qflow_token_source_token`;
+/// release it with `qflow_token_free`. Every string a getter returns is borrowed from the token: valid
+/// until the token is freed, never to be freed by the caller.
 /// Thread-safety: getters may be called from any number of threads at once.
 #[allow(non_camel_case_types)]
 pub struct qflow_token {
-    token: Token,
-    /// Every member as a C string (strings as-is, other values as JSON text), so that getters can
-    /// hand out pointers that live as long as the token.
-    members: Vec<Member>,
-    raw_json: CString,
+    shared: Arc<TokenView>,
 }
 
-struct Member {
-    name: String,
-    is_string: bool,
-    text: CString,
+/// A token with its C strings. Shared between handles: a token source hands out the same one to
+/// every caller until it renews, without rebuilding the strings.
+pub(crate) struct TokenView {
+    pub token: Arc<Token>,
+    view: CView,
+}
+
+impl TokenView {
+    pub fn new(token: Arc<Token>) -> TokenView {
+        let view = CView::new(token.fields(), token.raw_json());
+        TokenView { token, view }
+    }
 }
 
 impl qflow_token {
     pub(crate) fn new(token: Token) -> qflow_token {
-        let members = token
-            .fields()
-            .iter()
-            .map(|(name, value)| match value {
-                Value::String(s) => Member { name: name.clone(), is_string: true, text: lossy_c_string(s) },
-                other => Member { name: name.clone(), is_string: false, text: lossy_c_string(&other.to_string()) },
-            })
-            .collect();
-        let raw_json = lossy_c_string(token.raw_json());
-        qflow_token { token, members, raw_json }
+        qflow_token { shared: Arc::new(TokenView::new(Arc::new(token))) }
     }
 
-    fn member(&self, name: &str) -> Option<&Member> {
-        self.members.iter().find(|m| m.name == name)
+    pub(crate) fn shared(shared: Arc<TokenView>) -> qflow_token {
+        qflow_token { shared }
     }
 
-    /// A string member by name, NULL when absent or not a string.
-    fn string_member(&self, name: &str) -> *const c_char {
-        self.member(name).filter(|m| m.is_string).map_or(std::ptr::null(), |m| m.text.as_ptr())
+    fn view(&self) -> &CView {
+        &self.shared.view
     }
-}
 
-impl Drop for qflow_token {
-    fn drop(&mut self) {
-        for member in &mut self.members {
-            member.text.zeroize();
-        }
-        self.raw_json.zeroize();
-    }
-}
-
-/// Runs a getter on a token, NULL-safe and panic-safe.
-fn read<T>(token: *const qflow_token, absent: T, get: impl FnOnce(&qflow_token) -> T) -> T
-where
-    T: Copy,
-{
-    // SAFETY: the caller passes NULL or a live token.
-    match unsafe { token.as_ref() } {
-        Some(token) => infallible(absent, || get(token)),
-        None => absent,
+    fn token(&self) -> &Token {
+        &self.shared.token
     }
 }
 
@@ -84,7 +60,7 @@ where
 /// Ownership: borrowed; valid until `qflow_token_free(token)`. NULL token: returns NULL.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_access_token(token: *const qflow_token) -> *const c_char {
-    read(token, std::ptr::null(), |t| t.string_member("access_token"))
+    read(token, std::ptr::null(), |t| t.view().string("access_token"))
 }
 
 /// The token type as the server sent it, e.g. "Bearer" (compare case-insensitively); NULL if absent.
@@ -92,13 +68,13 @@ pub unsafe extern "C" fn qflow_token_access_token(token: *const qflow_token) -> 
 /// Ownership: borrowed; valid until `qflow_token_free(token)`. NULL token: returns NULL.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_token_type(token: *const qflow_token) -> *const c_char {
-    read(token, std::ptr::null(), |t| t.string_member("token_type"))
+    read(token, std::ptr::null(), |t| t.view().string("token_type"))
 }
 
 /// The lifetime in seconds the server gave (`expires_in`); -1 when it gave none or `token` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_expires_in(token: *const qflow_token) -> i64 {
-    read(token, -1, |t| t.token.expires_in().map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX)))
+    read(token, -1, |t| t.token().expires_in().map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX)))
 }
 
 /// When the token expires, in seconds since the Unix epoch (the time the response arrived plus
@@ -106,7 +82,7 @@ pub unsafe extern "C" fn qflow_token_expires_in(token: *const qflow_token) -> i6
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_expires_at(token: *const qflow_token) -> i64 {
     read(token, -1, |t| {
-        t.token
+        t.token()
             .expires_at()
             .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
             .map_or(-1, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -117,7 +93,7 @@ pub unsafe extern "C" fn qflow_token_expires_at(token: *const qflow_token) -> i6
 /// `expires_in` is never reported expired. A NULL `token` counts as expired.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_is_expired(token: *const qflow_token, leeway_seconds: u64) -> bool {
-    read(token, true, |t| t.token.is_expired(Duration::from_secs(leeway_seconds)))
+    read(token, true, |t| t.token().is_expired(Duration::from_secs(leeway_seconds)))
 }
 
 /// The refresh token; NULL if the server sent none (e.g. without the `offline_access` scope).
@@ -125,7 +101,7 @@ pub unsafe extern "C" fn qflow_token_is_expired(token: *const qflow_token, leewa
 /// Ownership: borrowed; valid until `qflow_token_free(token)`. NULL token: returns NULL.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_refresh_token(token: *const qflow_token) -> *const c_char {
-    read(token, std::ptr::null(), |t| t.string_member("refresh_token"))
+    read(token, std::ptr::null(), |t| t.view().string("refresh_token"))
 }
 
 /// The granted scope, space-separated; NULL if the server did not send it (IdentityServer3 does
@@ -134,7 +110,7 @@ pub unsafe extern "C" fn qflow_token_refresh_token(token: *const qflow_token) ->
 /// Ownership: borrowed; valid until `qflow_token_free(token)`. NULL token: returns NULL.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_scope(token: *const qflow_token) -> *const c_char {
-    read(token, std::ptr::null(), |t| t.string_member("scope"))
+    read(token, std::ptr::null(), |t| t.view().string("scope"))
 }
 
 /// The OpenID Connect ID token; NULL if absent.
@@ -142,7 +118,7 @@ pub unsafe extern "C" fn qflow_token_scope(token: *const qflow_token) -> *const 
 /// Ownership: borrowed; valid until `qflow_token_free(token)`. NULL token: returns NULL.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_id_token(token: *const qflow_token) -> *const c_char {
-    read(token, std::ptr::null(), |t| t.string_member("id_token"))
+    read(token, std::ptr::null(), |t| t.view().string("id_token"))
 }
 
 /// Any member of the response by name: a string member as its text, any other value (number, bool,
@@ -152,16 +128,11 @@ pub unsafe extern "C" fn qflow_token_id_token(token: *const qflow_token) -> *con
 /// Ownership: borrowed; valid until `qflow_token_free(token)`. `name` is borrowed for the call.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_get(token: *const qflow_token, name: *const c_char) -> *const c_char {
-    if name.is_null() {
+    // SAFETY: the caller passes NULL or a NUL-terminated string.
+    let Some(name) = (unsafe { member_name(name) }) else {
         return std::ptr::null();
-    }
-    read(token, std::ptr::null(), |t| {
-        // SAFETY: the caller passes a NUL-terminated string.
-        let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else {
-            return std::ptr::null();
-        };
-        t.member(name).map_or(std::ptr::null(), |m| m.text.as_ptr())
-    })
+    };
+    read(token, std::ptr::null(), |t| t.view().get(name))
 }
 
 /// The response body exactly as received (JSON).
@@ -169,10 +140,11 @@ pub unsafe extern "C" fn qflow_token_get(token: *const qflow_token, name: *const
 /// Ownership: borrowed; valid until `qflow_token_free(token)`. NULL token: returns NULL.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_token_raw_json(token: *const qflow_token) -> *const c_char {
-    read(token, std::ptr::null(), |t| t.raw_json.as_ptr())
+    read(token, std::ptr::null(), |t| t.view().raw_json())
 }
 
-/// Releases a token, overwriting every string it holds with zeros.
+/// Releases a token handle. Its strings are overwritten with zeros once no handle uses them any more
+/// (a token source hands out several handles to the same token while it is valid).
 ///
 /// Ownership: takes ownership of `token`; it and every string borrowed from it must not be used
 /// afterwards. NULL: accepted and ignored. Must not be called twice with the same pointer.

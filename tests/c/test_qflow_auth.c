@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qflow_auth.h"
 
@@ -402,6 +403,165 @@ static void test_threads_share_one_client(void) {
     qflow_client_free(client);
 }
 
+/* ---- token lifecycle ------------------------------------------------------------------------- */
+
+#define SOURCE_THREADS 8
+#define SOURCE_CALLS 50
+
+struct source_worker {
+    const qflow_token_source *source;
+    int ok;
+    char first[128];
+};
+
+static void *source_worker_main(void *arg) {
+    struct source_worker *w = (struct source_worker *)arg;
+    for (int i = 0; i < SOURCE_CALLS; i++) {
+        qflow_token *token = NULL;
+        if (qflow_token_source_token(w->source, &token) == QFLOW_STATUS_OK &&
+            starts_with(qflow_token_access_token(token), "at-")) {
+            if (i == 0) snprintf(w->first, sizeof w->first, "%s", qflow_token_access_token(token));
+            if (same(qflow_token_access_token(token), w->first)) w->ok++;
+        }
+        qflow_token_free(token);
+    }
+    return NULL;
+}
+
+static void test_token_source_shares_one_token_across_threads(void) {
+    qflow_client *client = new_client(URL("core"), SERVICE, SERVICE_SECRET, NULL);
+    qflow_token_source *source = NULL;
+    CHECK(qflow_token_source_new_client_credentials(client, "qflowapi", NULL, &source) == QFLOW_STATUS_OK);
+    qflow_client_free(client); /* the source keeps what it needs */
+
+    pthread_t threads[SOURCE_THREADS];
+    struct source_worker workers[SOURCE_THREADS];
+    for (int i = 0; i < SOURCE_THREADS; i++) {
+        workers[i].source = source;
+        workers[i].ok = 0;
+        workers[i].first[0] = '\0';
+        CHECK(pthread_create(&threads[i], NULL, source_worker_main, &workers[i]) == 0);
+    }
+    for (int i = 0; i < SOURCE_THREADS; i++) {
+        CHECK(pthread_join(threads[i], NULL) == 0);
+        CHECK(workers[i].ok == SOURCE_CALLS);
+        CHECK_STR(workers[i].first, workers[0].first); /* one token for everybody: one request */
+    }
+
+    /* After invalidate, the next call renews; the old handle stays usable. */
+    qflow_token *before = NULL, *after = NULL;
+    CHECK(qflow_token_source_token(source, &before) == QFLOW_STATUS_OK);
+    CHECK(qflow_token_source_invalidate(source) == QFLOW_STATUS_OK);
+    CHECK(qflow_token_source_token(source, &after) == QFLOW_STATUS_OK);
+    CHECK(!same(qflow_token_access_token(before), qflow_token_access_token(after)));
+    CHECK(starts_with(qflow_token_access_token(before), "at-"));
+    qflow_token_free(before);
+    qflow_token_free(after);
+    qflow_token_source_free(source);
+}
+
+static void test_password_source_with_options_and_file_cache(void) {
+    char dir[] = "/tmp/qflow-c-cache-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    qflow_token_source_options *options = qflow_token_source_options_new();
+    CHECK(qflow_token_source_options_set_skew_seconds(options, 0) == QFLOW_STATUS_OK);
+    CHECK(qflow_token_source_options_set_file_cache_dir(options, dir) == QFLOW_STATUS_OK);
+    CHECK(qflow_token_source_options_set_file_cache_dir(options, "") == QFLOW_STATUS_INVALID_ARGUMENT);
+
+    qflow_client *client = new_client(URL("expires-1/core"), RESOWNER, RESOWNER_SECRET, NULL);
+    qflow_token_source *source = NULL, *twin = NULL;
+    CHECK(qflow_token_source_new_password(client, JOE, JOE_PASSWORD, "qflowapi offline_access", options, &source) ==
+          QFLOW_STATUS_OK);
+    /* A second source with the same key reads the first one's token from the file. */
+    CHECK(qflow_token_source_new_password(client, JOE, JOE_PASSWORD, "qflowapi offline_access", options, &twin) ==
+          QFLOW_STATUS_OK);
+    qflow_token *a = NULL, *b = NULL;
+    CHECK(qflow_token_source_token(source, &a) == QFLOW_STATUS_OK);
+    CHECK(qflow_token_source_token(twin, &b) == QFLOW_STATUS_OK);
+    CHECK_STR(qflow_token_access_token(a), qflow_token_access_token(b));
+    qflow_token_free(b);
+    b = NULL;
+
+    sleep(2); /* past the 1 s lifetime: renewed with the (rotated) refresh token */
+    CHECK(qflow_token_source_token(source, &b) == QFLOW_STATUS_OK);
+    CHECK(!same(qflow_token_access_token(a), qflow_token_access_token(b)));
+    qflow_token_free(a);
+    qflow_token_free(b);
+
+    /* Bad input and the password that was not kept. */
+    qflow_token_source *none = (qflow_token_source *)&checks_failed;
+    CHECK(qflow_token_source_new_password(client, JOE, NULL, NULL, NULL, &none) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK_STR(qflow_last_error_message(), "password must not be NULL");
+    CHECK(qflow_token_source_new_password(client, JOE, "wrong", NULL, NULL, &none) == QFLOW_STATUS_OAUTH);
+    CHECK(none == (qflow_token_source *)&checks_failed);
+    CHECK(qflow_token_source_token(NULL, &a) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(qflow_token_source_invalidate(NULL) == QFLOW_STATUS_INVALID_ARGUMENT);
+
+    qflow_token_source_free(source);
+    qflow_token_source_free(twin);
+    qflow_token_source_free(NULL);
+    qflow_token_source_options_free(options);
+    qflow_token_source_options_free(NULL);
+    qflow_client_free(client);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    CHECK(system(command) == 0);
+}
+
+static void test_discovery_revocation_introspection_userinfo(void) {
+    char authority[512];
+    snprintf(authority, sizeof authority, "%s/core", http_base);
+    qflow_client *client = NULL;
+    CHECK(qflow_client_new_from_authority(authority, RESOWNER, RESOWNER_SECRET, NULL, &client) == QFLOW_STATUS_OK);
+    CHECK_STR(qflow_client_issuer(client), authority);
+    CHECK(qflow_client_discovery_warning(client) == NULL);
+
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_password(client, JOE, JOE_PASSWORD, "qflowapi openid offline_access", &token) ==
+          QFLOW_STATUS_OK);
+    qflow_claims *claims = NULL;
+    CHECK(qflow_client_introspect(client, qflow_token_access_token(token), "access_token", &claims) == QFLOW_STATUS_OK);
+    CHECK(qflow_claims_is_active(claims));
+    CHECK_STR(qflow_claims_get(claims, "client_id"), RESOWNER);
+    CHECK_STR(qflow_claims_get(claims, "active"), "true");
+    CHECK(contains(qflow_claims_raw_json(claims), "\"active\": true"));
+    qflow_claims_free(claims);
+
+    claims = NULL;
+    CHECK(qflow_client_userinfo(client, qflow_token_access_token(token), &claims) == QFLOW_STATUS_OK);
+    CHECK_STR(qflow_claims_get(claims, "email"), JOE);
+    qflow_claims_free(claims);
+
+    CHECK(qflow_client_revoke(client, qflow_token_access_token(token), "access_token") == QFLOW_STATUS_OK);
+    claims = NULL;
+    CHECK(qflow_client_introspect(client, qflow_token_access_token(token), NULL, &claims) == QFLOW_STATUS_OK);
+    CHECK(!qflow_claims_is_active(claims));
+    qflow_claims_free(claims);
+
+    claims = (qflow_claims *)&checks_failed;
+    CHECK(qflow_client_userinfo(client, qflow_token_access_token(token), &claims) == QFLOW_STATUS_OAUTH);
+    CHECK(qflow_last_error_http_status() == 401);
+    CHECK_STR(qflow_last_error_oauth_error(), "invalid_token");
+    CHECK(claims == (qflow_claims *)&checks_failed);
+    qflow_token_free(token);
+    qflow_client_free(client);
+
+    snprintf(authority, sizeof authority, "%s/other-issuer/core", http_base);
+    CHECK(qflow_client_new_from_authority(authority, RESOWNER, NULL, NULL, &client) == QFLOW_STATUS_OK);
+    CHECK_STR(qflow_client_issuer(client), "https://identity.qflowhub.io/core");
+    CHECK(contains(qflow_client_discovery_warning(client), "differs from the authority"));
+    qflow_client_free(client);
+
+    qflow_client *plain = new_client(URL("core"), RESOWNER, RESOWNER_SECRET, NULL);
+    CHECK(qflow_client_revoke(plain, "x", NULL) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(qflow_last_error_message(), "revocation endpoint"));
+    CHECK(qflow_client_issuer(plain) == NULL);
+    qflow_client_free(plain);
+    CHECK(qflow_claims_get(NULL, "x") == NULL);
+    CHECK(!qflow_claims_is_active(NULL));
+    qflow_claims_free(NULL);
+}
+
 /* ---- runner ---------------------------------------------------------------------------------- */
 
 static void run(const char *name, void (*test)(void)) {
@@ -439,6 +599,9 @@ int main(void) {
     RUN(test_null_is_safe_for_frees_and_getters);
     RUN(test_status_strings);
     RUN(test_threads_share_one_client);
+    RUN(test_token_source_shares_one_token_across_threads);
+    RUN(test_password_source_with_options_and_file_cache);
+    RUN(test_discovery_revocation_introspection_userinfo);
     printf("%d passed, %d failed\n", tests_passed, tests_failed);
     return tests_failed == 0 ? 0 : 1;
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Local identity server for qflow-auth's tests and demo.
 
-A token endpoint that behaves like QFlow Hub's IdentityServer3 (`POST <prefix>/connect/token`, form
-body, JSON answers, every error as HTTP 400), with switches in the URL path to make it misbehave.
+Endpoints that behave like QFlow Hub's IdentityServer3 under any prefix (e.g. `/core`):
+`POST <prefix>/connect/token` (form body, JSON answers, every error as HTTP 400),
+`POST <prefix>/connect/revocation` (RFC 7009), `POST <prefix>/connect/introspect` (RFC 7662),
+`GET|POST <prefix>/connect/userinfo` (OpenID Connect, Bearer token), and discovery at
+`GET <prefix>/.well-known/openid-configuration` and, RFC 8414 style,
+`GET /.well-known/oauth-authorization-server<prefix>`. Switches in the prefix make it misbehave.
 Standard library only; HTTPS uses a throw-away CA made with the `openssl` command at start-up.
 
-The path before `/connect/token` is a list of segments; each is a mode:
+The prefix is a list of segments; each is a mode:
 
     core               IdentityServer3 behaviour (the default; the segment is only a name)
     rfc                RFC 6749 client authentication: Basic credentials are form-decoded and
@@ -27,6 +31,10 @@ The path before `/connect/token` is a list of segments; each is a mode:
     trickle            HTTP 200 announcing 1000 bytes, then one byte every 200 ms, forever
     drop               close the connection without answering
     redirect           HTTP 301 to the same path with a trailing slash
+    unavailable        revocation answers 503 with Retry-After: 7
+    no-oidc-discovery  the OpenID Connect discovery path answers 404 (the RFC 8414 one still works)
+    other-issuer       discovery names https://identity.qflowhub.io/core as issuer
+    http-endpoints     discovery lists http:// endpoints on a remote host
 
 Other routes: `GET /_log?tag=<name>` lists the tagged requests as received (headers, raw body,
 parsed form, connection number, whether they came through a CONNECT proxy); `GET /_stats?tag=<name>`
@@ -57,6 +65,9 @@ import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ENDPOINTS = ("/connect/token", "/connect/revocation", "/connect/introspect", "/connect/userinfo",
+             "/.well-known/openid-configuration")
+RFC8414_PREFIX = "/.well-known/oauth-authorization-server"
 
 STATE_LOCK = threading.Lock()
 REFRESH_TOKENS = {}  # refresh token -> {"client", "user", "scopes"}
@@ -154,6 +165,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200, "Connection established")
         self.end_headers()
 
+    def route(self):
+        """(endpoint, modes) for a request path; endpoint None when nothing matches."""
+        path = urllib.parse.urlsplit(self.path).path
+        if path.startswith(RFC8414_PREFIX):
+            return "rfc8414", Modes(s for s in path[len(RFC8414_PREFIX):].split("/") if s), \
+                path[len(RFC8414_PREFIX):]
+        for endpoint in ENDPOINTS:
+            if path.endswith(endpoint):
+                prefix = path[: -len(endpoint)]
+                return endpoint, Modes(s for s in prefix.split("/") if s), prefix
+        return None, None, path
+
     def do_GET(self):
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query))
@@ -162,39 +185,51 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with STATE_LOCK:
                 entries = [e for e in REQUEST_LOG if e["tag"] == tag]
             self.send_json(200, entries)
-        elif parsed.path == "/_stats":
+            return
+        if parsed.path == "/_stats":
             with STATE_LOCK:
                 entries = [e for e in REQUEST_LOG if e["tag"] == tag]
                 totals = dict(TOTALS)
+            by_endpoint = {}
+            for e in entries:
+                by_endpoint[e["endpoint"]] = by_endpoint.get(e["endpoint"], 0) + 1
             self.send_json(200, {
                 "requests": len(entries),
                 "connections": len({e["connection"] for e in entries}),
+                "by_endpoint": by_endpoint,
                 "token_requests_total": totals["token_requests"],
             })
-        elif parsed.path.endswith("/connect/token"):
-            self.send_json(405, {"error": "invalid_request", "error_description": "use POST"},
-                           extra_headers=[("Allow", "POST")])
-        else:
-            self.send_json(404, {"error": "not_found"})
+            return
+        self.handle_endpoint(b"")
 
     def do_POST(self):
-        parsed = urllib.parse.urlsplit(self.path)
-        path = parsed.path
-        if not path.endswith("/connect/token"):
-            self.read_body()
+        self.handle_endpoint(self.read_body())
+
+    def handle_endpoint(self, raw):
+        endpoint, modes, prefix = self.route()
+        if endpoint is None:
             self.send_json(404, {"error": "not_found"})
             return
-        segments = [s for s in path[: -len("/connect/token")].split("/") if s]
-        modes = Modes(segments)
-        raw = self.read_body()
-        with STATE_LOCK:
-            TOTALS["token_requests"] += 1
-        self.log_request_entry(modes, raw)
+        if endpoint == "/connect/token":
+            with STATE_LOCK:
+                TOTALS["token_requests"] += 1
+        self.log_request_entry(endpoint, modes, raw)
         if self.misbehave(modes):
             return
         try:
-            status, answer = self.token_endpoint(modes, raw)
-            self.send_json(status, answer)
+            if endpoint in ("/.well-known/openid-configuration", "rfc8414"):
+                self.discovery(endpoint, modes, prefix)
+            elif endpoint == "/connect/userinfo":
+                self.userinfo()
+            elif self.command != "POST":
+                raise OAuthError("invalid_request", "use POST", status=405)
+            elif endpoint == "/connect/token":
+                status, answer = self.token_endpoint(modes, raw)
+                self.send_json(status, answer)
+            elif endpoint == "/connect/revocation":
+                self.revocation(modes, raw)
+            elif endpoint == "/connect/introspect":
+                self.introspection(modes, raw)
         except OAuthError as e:
             body = {"error": e.error}
             if e.description:
@@ -206,7 +241,103 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 headers.append(("WWW-Authenticate", 'Basic realm="qflow-local"'))
             self.send_json(status, body, extra_headers=headers)
 
-    def log_request_entry(self, modes, raw):
+    # ---- discovery, revocation, introspection, userinfo ---------------------------------------
+
+    def base_url(self):
+        scheme = "https" if getattr(self.server, "tls_context", None) is not None else "http"
+        return "%s://%s" % (scheme, self.headers.get("Host"))
+
+    def discovery(self, endpoint, modes, prefix):
+        oidc = endpoint != "rfc8414"
+        if modes.has("no-oidc-discovery") and oidc:
+            self.send_json(404, {"error": "not_found"})
+            return
+        authority = self.base_url() + prefix.rstrip("/")
+        if modes.has("http-endpoints"):
+            endpoints_base = "http://identity.example.com" + prefix.rstrip("/")
+        else:
+            endpoints_base = authority
+        issuer = "https://identity.qflowhub.io/core" if modes.has("other-issuer") else authority
+        document = {
+            "issuer": issuer,
+            "token_endpoint": endpoints_base + "/connect/token",
+            "revocation_endpoint": endpoints_base + "/connect/revocation",
+            "introspection_endpoint": endpoints_base + "/connect/introspect",
+            "userinfo_endpoint": endpoints_base + "/connect/userinfo",
+            "jwks_uri": endpoints_base + "/.well-known/jwks",
+            "grant_types_supported": ["password", "client_credentials", "refresh_token"],
+            "scopes_supported": ["qflowapi", "openid", "offline_access"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        }
+        self.send_json(200, document)
+
+    def parse_form(self, raw):
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
+        try:
+            pairs = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+        except (UnicodeDecodeError, ValueError):
+            raise OAuthError("invalid_request", "the body is not valid form data")
+        form = {}
+        for name, value in pairs:
+            if name in form:
+                raise OAuthError("invalid_request", "parameter %s repeated" % name)
+            form[name] = value
+        return form
+
+    def revocation(self, modes, raw):
+        if modes.has("unavailable"):
+            self.send_body(503, b"", content_type="text/plain", extra_headers=[("Retry-After", "7")])
+            return
+        form = self.parse_form(raw)
+        client_id, _ = self.authenticate_client(modes, form)
+        token = form.get("token")
+        if not token:
+            raise OAuthError("invalid_request", "token is required")
+        with STATE_LOCK:
+            for store in (REFRESH_TOKENS, ACCESS_TOKENS):
+                if token in store and store[token]["client"] == client_id:
+                    del store[token]
+        self.send_body(200, b"", content_type="text/plain")  # RFC 7009: 200 even for unknown tokens
+
+    def introspection(self, modes, raw):
+        form = self.parse_form(raw)
+        client_id, _ = self.authenticate_client(modes, form)
+        token = form.get("token")
+        if not token:
+            raise OAuthError("invalid_request", "token is required")
+        with STATE_LOCK:
+            access = ACCESS_TOKENS.get(token)
+            refresh = REFRESH_TOKENS.get(token)
+        record, kind = (access, "access_token") if access else (refresh, "refresh_token")
+        if record is None or (access and access["expires_at"] < time.time()):
+            self.send_json(200, {"active": False})
+            return
+        answer = {"active": True, "client_id": record["client"], "scope": " ".join(record["scopes"]),
+                  "token_type": kind}
+        if access:
+            answer["exp"] = int(access["expires_at"])
+        if record["user"]:
+            answer["sub"] = self.fixtures["users"][record["user"]]["sub"]
+        self.send_json(200, answer)
+
+    def userinfo(self):
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        with STATE_LOCK:
+            record = ACCESS_TOKENS.get(token) if scheme.lower() == "bearer" else None
+        if record is None or record["expires_at"] < time.time():
+            challenge = 'Bearer error="invalid_token", error_description="the access token is not valid"'
+            self.send_body(401, b"", content_type="text/plain", extra_headers=[("WWW-Authenticate", challenge)])
+            return
+        if record["user"] is None or "openid" not in record["scopes"]:
+            challenge = 'Bearer error="insufficient_scope", scope="openid"'
+            self.send_body(403, b"", content_type="text/plain", extra_headers=[("WWW-Authenticate", challenge)])
+            return
+        user = record["user"]
+        self.send_json(200, {"sub": self.fixtures["users"][user]["sub"], "email": user, "preferred_username": user})
+
+    def log_request_entry(self, endpoint, modes, raw):
         if modes.tag is None:
             return
         try:
@@ -215,6 +346,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             form = None
         entry = {
             "tag": modes.tag,
+            "endpoint": endpoint,
+            "method": self.command,
             "path": self.path,
             "connection": self.connection_number,
             "via_proxy": self.via_proxy,
@@ -305,19 +438,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---- the token endpoint ---------------------------------------------------------------------
 
     def token_endpoint(self, modes, raw):
-        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
-            raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
-        try:
-            pairs = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
-        except (UnicodeDecodeError, ValueError):
-            raise OAuthError("invalid_request", "the body is not valid form data")
-        form = {}
-        for name, value in pairs:
-            if name in form:
-                raise OAuthError("invalid_request", "parameter %s repeated" % name)
-            form[name] = value
-
+        form = self.parse_form(raw)
         client_id, client = self.authenticate_client(modes, form)
         grant_type = form.get("grant_type")
         if not grant_type:
@@ -339,6 +460,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             user = username
             scopes = self.requested_scopes(form, client)
         elif grant_type == "client_credentials":
+            if "scope" not in form:
+                form["scope"] = " ".join(s for s in client["scopes"] if s not in ("offline_access", "openid"))
             scopes = self.requested_scopes(form, client)
             if "offline_access" in scopes or "openid" in scopes:
                 raise OAuthError("invalid_scope")

@@ -18,14 +18,29 @@ enum qflow_auth_method
   QFLOW_AUTH_METHOD_CLIENT_SECRET_BASIC_UNENCODED = 2,
 };
 typedef uint32_t qflow_auth_method;
+typedef struct qflow_claims qflow_claims;
 typedef struct qflow_client qflow_client;
 typedef struct qflow_client_options qflow_client_options;
 typedef struct qflow_token qflow_token;
+typedef struct qflow_token_source qflow_token_source;
+typedef struct qflow_token_source_options qflow_token_source_options;
+bool qflow_claims_is_active(const struct qflow_claims *claims);
+const char *qflow_claims_get(const struct qflow_claims *claims,
+                             const char *name);
+const char *qflow_claims_raw_json(const struct qflow_claims *claims);
+void qflow_claims_free(struct qflow_claims *claims);
 qflow_status qflow_client_new(const char *token_url,
                               const char *client_id,
                               const char *client_secret,
                               const struct qflow_client_options *options,
                               struct qflow_client **client_out);
+qflow_status qflow_client_new_from_authority(const char *authority,
+                                             const char *client_id,
+                                             const char *client_secret,
+                                             const struct qflow_client_options *options,
+                                             struct qflow_client **client_out);
+const char *qflow_client_issuer(const struct qflow_client *client);
+const char *qflow_client_discovery_warning(const struct qflow_client *client);
 void qflow_client_free(struct qflow_client *client);
 qflow_status qflow_client_request_password(const struct qflow_client *client,
                                            const char *username,
@@ -45,6 +60,16 @@ qflow_status qflow_client_request_grant(const struct qflow_client *client,
                                         const char *const *param_values,
                                         size_t param_count,
                                         struct qflow_token **token_out);
+qflow_status qflow_client_revoke(const struct qflow_client *client,
+                                 const char *token,
+                                 const char *token_type_hint);
+qflow_status qflow_client_introspect(const struct qflow_client *client,
+                                     const char *token,
+                                     const char *token_type_hint,
+                                     struct qflow_claims **claims_out);
+qflow_status qflow_client_userinfo(const struct qflow_client *client,
+                                   const char *access_token,
+                                   struct qflow_claims **claims_out);
 qflow_status qflow_last_error_status(void);
 uint16_t qflow_last_error_http_status(void);
 const char *qflow_last_error_message(void);
@@ -70,6 +95,12 @@ qflow_status qflow_client_options_set_user_agent(struct qflow_client_options *op
                                                  const char *user_agent);
 qflow_status qflow_client_options_set_max_response_bytes(struct qflow_client_options *options,
                                                          uint64_t max_bytes);
+qflow_status qflow_client_options_set_revocation_url(struct qflow_client_options *options,
+                                                     const char *url);
+qflow_status qflow_client_options_set_introspection_url(struct qflow_client_options *options,
+                                                        const char *url);
+qflow_status qflow_client_options_set_userinfo_url(struct qflow_client_options *options,
+                                                   const char *url);
 char *qflow_fetch_token(const char *token_url,
                         const char *client_id,
                         const char *client_secret,
@@ -82,6 +113,33 @@ char *qflow_fetch_token_json(const char *token_url,
                              const char *username,
                              const char *password,
                              const char *scope);
+struct qflow_token_source_options *qflow_token_source_options_new(void);
+void qflow_token_source_options_free(struct qflow_token_source_options *options);
+qflow_status qflow_token_source_options_set_skew_seconds(struct qflow_token_source_options *options,
+                                                         uint64_t skew_seconds);
+qflow_status qflow_token_source_options_set_keep_password(struct qflow_token_source_options *options,
+                                                          bool keep);
+qflow_status qflow_token_source_options_set_file_cache_dir(struct qflow_token_source_options *options,
+                                                           const char *dir);
+qflow_status qflow_token_source_new_password(const struct qflow_client *client,
+                                             const char *username,
+                                             const char *password,
+                                             const char *scope,
+                                             const struct qflow_token_source_options *options,
+                                             struct qflow_token_source **source_out);
+qflow_status qflow_token_source_new_client_credentials(const struct qflow_client *client,
+                                                       const char *scope,
+                                                       const struct qflow_token_source_options *options,
+                                                       struct qflow_token_source **source_out);
+qflow_status qflow_token_source_new_refresh_token(const struct qflow_client *client,
+                                                  const char *refresh_token,
+                                                  const char *scope,
+                                                  const struct qflow_token_source_options *options,
+                                                  struct qflow_token_source **source_out);
+qflow_status qflow_token_source_token(const struct qflow_token_source *source,
+                                      struct qflow_token **token_out);
+qflow_status qflow_token_source_invalidate(const struct qflow_token_source *source);
+void qflow_token_source_free(struct qflow_token_source *source);
 void qflow_string_free(char *s);
 const char *qflow_token_access_token(const struct qflow_token *token);
 const char *qflow_token_token_type(const struct qflow_token *token);

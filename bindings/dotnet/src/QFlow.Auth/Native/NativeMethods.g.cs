@@ -64,6 +64,32 @@ namespace QFlow.Auth.Native
         /// <summary>QFLOW_AUTH_VERSION of the header these declarations were generated from.</summary>
         internal const string HeaderVersion = "0.1.0";
 
+        // For an introspection answer: whether the token is active (`"active": true`). False for anything
+        // else, and for NULL.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: MarshalAs(UnmanagedType.I1)]
+        internal static extern bool qflow_claims_is_active(ClaimsHandle claims);
+
+        // Any member by name: a string as its text, any other value as its JSON text (e.g. "true", "1735").
+        // NULL if there is no such member or `name` is NULL or not UTF-8.
+        //
+        // Ownership: borrowed; valid until `qflow_claims_free(claims)`. `name` is borrowed for the call.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qflow_claims_get(ClaimsHandle claims, byte[] name);
+
+        // The answer exactly as received (JSON).
+        //
+        // Ownership: borrowed; valid until `qflow_claims_free(claims)`. NULL claims: returns NULL.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qflow_claims_raw_json(ClaimsHandle claims);
+
+        // Releases claims, overwriting their strings with zeros.
+        //
+        // Ownership: takes ownership of `claims`; it and every string borrowed from it must not be used
+        // afterwards. NULL: accepted and ignored. Must not be called twice with the same pointer.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qflow_claims_free(IntPtr claims);
+
         // Creates a client for the token endpoint `token_url`, e.g.
         // "https://identity.qflowhub.io/core/connect/token".
         //
@@ -83,6 +109,34 @@ namespace QFlow.Auth.Native
         // Thread-safety: safe from any thread.
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern QFlowStatus qflow_client_new(byte[] token_url, byte[] client_id, byte[] client_secret, ClientOptionsHandle options, out ClientHandle client_out);
+
+        // Creates a client for the server at `authority` (e.g. "https://identity.qflowhub.io/core"), with
+        // its token, revocation, introspection and userinfo endpoints read from the server's OpenID Connect
+        // discovery document (`<authority>/.well-known/openid-configuration`; RFC 8414's location is tried
+        // when that answers 404). Documents are cached per process for an hour. Every endpoint must satisfy
+        // the same rules as `token_url` in `qflow_client_new`. Endpoint URLs set in `options` take
+        // precedence. An `issuer` that differs from `authority` is not an error (IdentityServer3 deployments
+        // often configure another one); see `qflow_client_discovery_warning`.
+        //
+        // Arguments, ownership and errors otherwise as for `qflow_client_new`; fetching the document can
+        // also fail like any request (network, TLS, HTTP, malformed response).
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_client_new_from_authority(byte[] authority, byte[] client_id, byte[] client_secret, ClientOptionsHandle options, out ClientHandle client_out);
+
+        // The `issuer` named by the discovery document, for a client made by
+        // `qflow_client_new_from_authority`; NULL otherwise.
+        //
+        // Ownership: borrowed; valid until `qflow_client_free(client)`.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qflow_client_issuer(ClientHandle client);
+
+        // A message about something discovery found worth reporting but no reason to fail, e.g. an `issuer`
+        // other than the authority URL; NULL when there is nothing to report or the client was not made by
+        // discovery.
+        //
+        // Ownership: borrowed; valid until `qflow_client_free(client)`.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qflow_client_discovery_warning(ClientHandle client);
 
         // Releases a client and zeroes the client secret it held.
         //
@@ -145,6 +199,41 @@ namespace QFlow.Auth.Native
         // Thread-safety: may be called concurrently on one client.
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern QFlowStatus qflow_client_request_grant(ClientHandle client, byte[] grant_type, IntPtr[] param_names, IntPtr[] param_values, UIntPtr param_count, out TokenHandle token_out);
+
+        // Revokes a token (RFC 7009) at the client's revocation endpoint, authenticating like a token request.
+        // Succeeds for tokens the server does not know, as the RFC says.
+        //
+        // - `token`: required, not empty: an access or refresh token.
+        // - `token_type_hint`: NULL, or "access_token" / "refresh_token".
+        //
+        // Returns `QFLOW_STATUS_INVALID_ARGUMENT` when the client has no revocation endpoint (set it with
+        // `qflow_client_options_set_revocation_url` or use `qflow_client_new_from_authority`). A 503 is an
+        // HTTP error whose message gives the server's Retry-After.
+        // Thread-safety: may be called concurrently on one client.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_client_revoke(ClientHandle client, byte[] token, byte[] token_type_hint);
+
+        // Asks the client's introspection endpoint about a token (RFC 7662). An unknown, expired or revoked
+        // token is not an error: `qflow_claims_is_active` is then false.
+        //
+        // - `token`: required, not empty. `token_type_hint`: NULL, "access_token" or "refresh_token".
+        // - `claims_out`: receives the answer on success only.
+        //
+        // Ownership: on success the caller owns `*claims_out`; release it with `qflow_claims_free`.
+        // Returns `QFLOW_STATUS_INVALID_ARGUMENT` when the client has no introspection endpoint.
+        // Thread-safety: may be called concurrently on one client.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_client_introspect(ClientHandle client, byte[] token, byte[] token_type_hint, out ClaimsHandle claims_out);
+
+        // Reads the claims about the user of an access token from the client's userinfo endpoint (OpenID
+        // Connect; the token needs the `openid` scope). A rejected token is a `QFLOW_STATUS_OAUTH` error with
+        // the `error` of the server's `WWW-Authenticate` header (e.g. "invalid_token").
+        //
+        // Ownership: on success the caller owns `*claims_out`; release it with `qflow_claims_free`.
+        // Returns `QFLOW_STATUS_INVALID_ARGUMENT` when the client has no userinfo endpoint.
+        // Thread-safety: may be called concurrently on one client.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_client_userinfo(ClientHandle client, byte[] access_token, out ClaimsHandle claims_out);
 
         // Status of the last failed call on this thread, or `QFLOW_STATUS_OK` when the last fallible call
         // succeeded (or none was made).
@@ -276,6 +365,25 @@ namespace QFlow.Auth.Native
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern QFlowStatus qflow_client_options_set_max_response_bytes(ClientOptionsHandle options, ulong max_bytes);
 
+        // Sets the revocation endpoint (RFC 7009) for `qflow_client_revoke`, e.g.
+        // "https://identity.qflowhub.io/core/connect/revocation". NULL unsets it. Not needed for clients made
+        // by `qflow_client_new_from_authority`, whose discovery finds it.
+        //
+        // Ownership: `url` is borrowed for the call.
+        // Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `options` is NULL or `url` is empty or not UTF-8.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_client_options_set_revocation_url(ClientOptionsHandle options, byte[] url);
+
+        // Sets the introspection endpoint (RFC 7662) for `qflow_client_introspect`; NULL unsets it. As for
+        // `qflow_client_options_set_revocation_url`.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_client_options_set_introspection_url(ClientOptionsHandle options, byte[] url);
+
+        // Sets the OpenID Connect userinfo endpoint for `qflow_client_userinfo`; NULL unsets it. As for
+        // `qflow_client_options_set_revocation_url`.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_client_options_set_userinfo_url(ClientOptionsHandle options, byte[] url);
+
         // Gets an access token with the password grant in one call, as in QFlow Hub's quick-start.
         //
         // - `token_url`: NULL for QFlow Hub's "https://identity.qflowhub.io/core/connect/token".
@@ -301,6 +409,99 @@ namespace QFlow.Auth.Native
         // Thread-safety: safe from any number of threads at once.
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr qflow_fetch_token_json(byte[] token_url, byte[] client_id, byte[] client_secret, byte[] username, byte[] password, byte[] scope);
+
+        // Creates token source options with the defaults: renew 60 s before expiry, discard the password
+        // after the first token, no file cache.
+        //
+        // Ownership: the caller owns the result and must release it with `qflow_token_source_options_free`.
+        // Returns NULL only if a panic was caught (an internal error).
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern TokenSourceOptionsHandle qflow_token_source_options_new();
+
+        // Releases token source options.
+        //
+        // Ownership: takes ownership of `options`. NULL: accepted and ignored. Must not be called twice.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qflow_token_source_options_free(IntPtr options);
+
+        // Sets how long before expiry a token is renewed, in seconds (default 60). A token that lives
+        // shorter than twice this is renewed at half its lifetime instead. 0 renews only at expiry.
+        //
+        // Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `options` is NULL.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_token_source_options_set_skew_seconds(TokenSourceOptionsHandle options, ulong skew_seconds);
+
+        // For password-grant sources: keep the password (in memory, zeroed when the source is freed) to
+        // sign in again when the refresh token stops working. Off by default, as RFC 6749 section 4.3.1
+        // asks: the first token is then requested when the source is created and the password discarded.
+        //
+        // Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `options` is NULL.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_token_source_options_set_keep_password(TokenSourceOptionsHandle options, [MarshalAs(UnmanagedType.I1)] bool keep);
+
+        // Shares tokens with other processes through files in `dir` (e.g. between PHP-FPM workers), so that
+        // concurrent processes renew once. NULL (the default) keeps tokens in memory only. The directory is
+        // created with mode 0700 if missing; the source fails to be created if it belongs to another user or
+        // others can write to it. Tokens are stored in plain text, readable only by this user (mode 0600).
+        //
+        // Ownership: `dir` is borrowed for the call.
+        // Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `options` is NULL or `dir` is empty or not UTF-8.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_token_source_options_set_file_cache_dir(TokenSourceOptionsHandle options, byte[] dir);
+
+        // Creates a source for the password grant. Unless the options keep the password, the first token
+        // is requested now (so this call can fail like `qflow_client_request_password`) and the password is
+        // then discarded; renewals use the refresh token, so ask for `offline_access` with IdentityServer3.
+        //
+        // - `client`: required; the source keeps its own reference to it.
+        // - `username`, `password`: required, not empty.
+        // - `scope`: NULL for none; scopes separated by spaces or `+`.
+        // - `options`: NULL for the defaults; copied.
+        // - `source_out`: receives the source on success only.
+        //
+        // Ownership: on success the caller owns `*source_out`; release it with `qflow_token_source_free`.
+        // Strings are borrowed for the call. Thread-safety: safe from any thread.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_token_source_new_password(ClientHandle client, byte[] username, byte[] password, byte[] scope, TokenSourceOptionsHandle options, out TokenSourceHandle source_out);
+
+        // Creates a source for the client credentials grant. No request is made until the first
+        // `qflow_token_source_token`.
+        //
+        // Ownership: on success the caller owns `*source_out`; release it with `qflow_token_source_free`.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_token_source_new_client_credentials(ClientHandle client, byte[] scope, TokenSourceOptionsHandle options, out TokenSourceHandle source_out);
+
+        // Creates a source from an existing refresh token (e.g. one saved by an earlier run). No request is
+        // made until the first `qflow_token_source_token`; rotated refresh tokens replace it as they come.
+        //
+        // Ownership: on success the caller owns `*source_out`; release it with `qflow_token_source_free`.
+        // The refresh token is copied and zeroed when the source is freed.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_token_source_new_refresh_token(ClientHandle client, byte[] refresh_token, byte[] scope, TokenSourceOptionsHandle options, out TokenSourceHandle source_out);
+
+        // A valid token: the cached one while it is valid for longer than the skew (no request, no
+        // allocation beyond the handle), otherwise a renewed one.
+        //
+        // Ownership: on success the caller owns `*token_out` and must release it with `qflow_token_free`;
+        // the handle stays valid after later renewals. Thread-safety: may be called concurrently.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_token_source_token(TokenSourceHandle source, out TokenHandle token_out);
+
+        // Forgets the current token, e.g. after the API answered 401 with it, so that the next
+        // `qflow_token_source_token` renews (with the refresh token when there is one). With a file cache the
+        // shared entry is removed too if it still holds this token.
+        //
+        // Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `source` is NULL. Thread-safety: may be called
+        // concurrently.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_token_source_invalidate(TokenSourceHandle source);
+
+        // Releases a source, zeroing the refresh token and any kept password.
+        //
+        // Ownership: takes ownership of `source`. Token handles obtained from it stay valid.
+        // NULL: accepted and ignored. Must not be called twice, nor while other threads use the source.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qflow_token_source_free(IntPtr source);
 
         // Releases a string returned as owned by this library (e.g. by `qflow_fetch_token`), overwriting it
         // with zeros first since it may hold a token.
@@ -372,7 +573,8 @@ namespace QFlow.Auth.Native
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr qflow_token_raw_json(TokenHandle token);
 
-        // Releases a token, overwriting every string it holds with zeros.
+        // Releases a token handle. Its strings are overwritten with zeros once no handle uses them any more
+        // (a token source hands out several handles to the same token while it is valid).
         //
         // Ownership: takes ownership of `token`; it and every string borrowed from it must not be used
         // afterwards. NULL: accepted and ignored. Must not be called twice with the same pointer.
@@ -385,6 +587,23 @@ namespace QFlow.Auth.Native
         // Ownership: static; never free it. Thread-safety: safe from any thread.
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr qflow_version();
+    }
+
+    /// <summary>Owns one <c>qflow_claims *</c>; releasing it calls <c>qflow_claims_free</c>.</summary>
+    internal sealed class ClaimsHandle : SafeHandle
+    {
+        /// <summary>Used by the marshaller, which sets the handle.</summary>
+        public ClaimsHandle() : base(IntPtr.Zero, true) { }
+
+        /// <summary>NULL is invalid: there is nothing to release.</summary>
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        /// <summary>Calls <c>qflow_claims_free</c>, exactly once.</summary>
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.qflow_claims_free(handle);
+            return true;
+        }
     }
 
     /// <summary>Owns one <c>qflow_client *</c>; releasing it calls <c>qflow_client_free</c>.</summary>
@@ -434,6 +653,40 @@ namespace QFlow.Auth.Native
         protected override bool ReleaseHandle()
         {
             NativeMethods.qflow_token_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>Owns one <c>qflow_token_source *</c>; releasing it calls <c>qflow_token_source_free</c>.</summary>
+    internal sealed class TokenSourceHandle : SafeHandle
+    {
+        /// <summary>Used by the marshaller, which sets the handle.</summary>
+        public TokenSourceHandle() : base(IntPtr.Zero, true) { }
+
+        /// <summary>NULL is invalid: there is nothing to release.</summary>
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        /// <summary>Calls <c>qflow_token_source_free</c>, exactly once.</summary>
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.qflow_token_source_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>Owns one <c>qflow_token_source_options *</c>; releasing it calls <c>qflow_token_source_options_free</c>.</summary>
+    internal sealed class TokenSourceOptionsHandle : SafeHandle
+    {
+        /// <summary>Used by the marshaller, which sets the handle.</summary>
+        public TokenSourceOptionsHandle() : base(IntPtr.Zero, true) { }
+
+        /// <summary>NULL is invalid: there is nothing to release.</summary>
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        /// <summary>Calls <c>qflow_token_source_options_free</c>, exactly once.</summary>
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.qflow_token_source_options_free(handle);
             return true;
         }
     }
