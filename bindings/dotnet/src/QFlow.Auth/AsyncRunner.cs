@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using QFlow.Auth.Native;
 
 namespace QFlow.Auth
 {
@@ -57,6 +58,56 @@ namespace QFlow.Auth
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return result.Task;
+        }
+    }
+    /// <summary>A native call whose arguments are checked and encoded, ready to run now or on the thread pool.
+    /// Whatever it holds (buffers that may hold a password, native options) is released exactly once:
+    /// after it ran, or when it is discarded without running.</summary>
+    internal sealed class Call<T> where T : class
+    {
+        private readonly Func<T> send;
+        private readonly Action cleanup;
+        private int cleaned;
+
+        /// <param name="send">The native call.</param>
+        /// <param name="buffers">Argument buffers to zero afterwards (null entries are skipped).</param>
+        internal Call(Func<T> send, params byte[][] buffers)
+            : this(send, () => Utf8.Clear(buffers))
+        {
+        }
+
+        /// <param name="send">The native call.</param>
+        /// <param name="cleanup">Releases what the call holds; run once.</param>
+        internal Call(Func<T> send, Action cleanup)
+        {
+            this.send = send;
+            this.cleanup = cleanup;
+        }
+
+        internal T Run()
+        {
+            try
+            {
+                return send();
+            }
+            finally
+            {
+                Discard();
+            }
+        }
+
+        internal void Discard()
+        {
+            if (Interlocked.Exchange(ref cleaned, 1) == 0)
+            {
+                cleanup();
+            }
+        }
+
+        /// <summary>Runs on the thread pool; see <see cref="AsyncRunner"/>.</summary>
+        internal Task<T> RunAsync(CancellationToken cancellationToken)
+        {
+            return AsyncRunner.Run(Run, Discard, cancellationToken);
         }
     }
 }

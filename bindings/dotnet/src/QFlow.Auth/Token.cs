@@ -6,7 +6,8 @@ namespace QFlow.Auth
 {
     /// <summary>
     /// A token response: the access token, its type and expiry, the refresh token and any other member the
-    /// server sent. Returned by the <see cref="TokenClient"/> request methods.
+    /// server sent. Returned by the <see cref="TokenClient"/> request methods and by
+    /// <see cref="TokenSource.GetToken"/> (several of whose tokens may share one cached response).
     /// </summary>
     /// <remarks>
     /// The values live in native memory, which <see cref="Dispose"/> overwrites with zeros and releases
@@ -153,7 +154,9 @@ namespace QFlow.Auth
             get { return ReadString(NativeMethods.qflow_token_raw_json); }
         }
 
-        /// <summary>Overwrites the token's native memory with zeros and releases it. Safe to call twice.</summary>
+        /// <summary>Overwrites the token's native memory with zeros and releases it (for a token from a
+        /// <see cref="TokenSource"/>, once neither the source nor another handed-out token uses it any more).
+        /// Safe to call twice.</summary>
         public void Dispose()
         {
             disposed = true;
@@ -189,20 +192,8 @@ namespace QFlow.Auth
             {
                 throw new ObjectDisposedException(nameof(Token));
             }
-            bool added = false;
-            try
-            {
-                // Keeps the native token alive until the value is copied, even if another thread disposes it.
-                handle.DangerousAddRef(ref added);
-                return getter(handle);
-            }
-            finally
-            {
-                if (added)
-                {
-                    handle.DangerousRelease();
-                }
-            }
+            // Keeps the native token alive until the value is copied, even if another thread disposes it.
+            return HandleUse.With(handle, getter);
         }
     }
 }

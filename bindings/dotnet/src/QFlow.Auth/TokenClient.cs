@@ -58,33 +58,84 @@ namespace QFlow.Auth
         /// be read.</exception>
         public TokenClient(string tokenUrl, string clientId, string clientSecret, TokenClientOptions options)
         {
-            byte[] nativeUrl = Arguments.Required(tokenUrl, nameof(tokenUrl));
-            byte[] nativeId = Arguments.Required(clientId, nameof(clientId));
-            byte[] nativeSecret = Arguments.Optional(clientSecret, nameof(clientSecret));
-            try
-            {
-                NativeLibraryLoader.EnsureReady();
-                using (ClientOptionsHandle nativeOptions = (options ?? new TokenClientOptions()).ToNative())
-                {
-                    QFlowStatus status =
-                        NativeMethods.qflow_client_new(nativeUrl, nativeId, nativeSecret, nativeOptions, out handle);
-                    if (status != QFlowStatus.Ok)
-                    {
-                        Exception error = ErrorTable.FromLastError(status);
-                        handle.Dispose();
-                        throw error;
-                    }
-                }
-            }
-            finally
-            {
-                Utf8.Clear(nativeSecret);
-            }
+            handle = PrepareCreate(NativeMethods.qflow_client_new, tokenUrl, nameof(tokenUrl), clientId, clientSecret,
+                options).Run();
             TokenUrl = tokenUrl;
             ClientId = clientId;
         }
 
-        /// <summary>The token endpoint this client sends requests to.</summary>
+        /// <summary>A client made by discovery: its endpoints came from the server's discovery document.</summary>
+        private TokenClient(ClientHandle handle, string authority, string clientId)
+        {
+            this.handle = handle;
+            Authority = authority;
+            ClientId = clientId;
+            // Immutable for the client's life: copied once, so that they stay readable after Dispose.
+            Issuer = Utf8.Decode(NativeMethods.qflow_client_issuer(handle));
+            DiscoveryWarning = Utf8.Decode(NativeMethods.qflow_client_discovery_warning(handle));
+        }
+
+        // ---- discovery ----------------------------------------------------------------------------------
+
+        /// <summary>
+        /// Creates a client for the server at <paramref name="authority"/> (e.g.
+        /// <c>https://identity.qflowhub.io/core</c>), with its token, revocation, introspection and userinfo
+        /// endpoints read from the server's OpenID Connect discovery document
+        /// (<c>&lt;authority&gt;/.well-known/openid-configuration</c>, as IdentityServer3 serves it; RFC 8414's
+        /// location is tried when that answers 404). Documents are cached per process for an hour, so this
+        /// makes a request only the first time for an authority.
+        /// </summary>
+        /// <remarks>Every endpoint in the document must be <c>https://</c> (or <c>http://</c> to a loopback
+        /// host), as for any URL. An <c>issuer</c> other than <paramref name="authority"/> does not fail
+        /// (IdentityServer3 deployments often configure another one): it is reported by
+        /// <see cref="DiscoveryWarning"/>. Endpoint URLs set in <paramref name="options"/> take precedence over
+        /// the document's.</remarks>
+        /// <param name="authority">The server's base URL, e.g. <c>https://identity.qflowhub.io/core</c>.</param>
+        /// <param name="clientId">The client id.</param>
+        /// <param name="clientSecret">The client secret; null for a public client.</param>
+        /// <param name="options">The settings (used for fetching the document too); null for the defaults.</param>
+        /// <returns>The client; dispose it when done.</returns>
+        /// <exception cref="ArgumentNullException"><paramref name="authority"/> or <paramref name="clientId"/> is null.</exception>
+        /// <exception cref="ArgumentException">An argument is empty or malformed, or the document lists an
+        /// insecure or malformed endpoint (the message names it, e.g. <c>token_endpoint (from discovery)</c>).</exception>
+        /// <exception cref="QFlowAuthException">The document could not be fetched or read; see the derived types.</exception>
+        public static TokenClient FromAuthority(string authority, string clientId, string clientSecret,
+            TokenClientOptions options = null)
+        {
+            return PrepareFromAuthority(authority, clientId, clientSecret, options).Run();
+        }
+
+        /// <summary><see cref="FromAuthority"/> on the thread pool: the caller's thread is not blocked while
+        /// the discovery document is fetched.</summary>
+        /// <param name="authority">The server's base URL, e.g. <c>https://identity.qflowhub.io/core</c>.</param>
+        /// <param name="clientId">The client id.</param>
+        /// <param name="clientSecret">The client secret; null for a public client.</param>
+        /// <param name="options">The settings; null for the defaults.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its
+        /// end, and the client it makes is then disposed.</param>
+        /// <returns>The client.</returns>
+        /// <exception cref="ArgumentException">Bad arguments or options (thrown, not in the task).</exception>
+        public static Task<TokenClient> FromAuthorityAsync(string authority, string clientId, string clientSecret,
+            TokenClientOptions options = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return PrepareFromAuthority(authority, clientId, clientSecret, options).RunAsync(cancellationToken);
+        }
+
+        /// <summary>The authority this client was made from by <see cref="FromAuthority"/>; null for a client made
+        /// from a token URL.</summary>
+        public string Authority { get; }
+
+        /// <summary>The <c>issuer</c> named by the discovery document, for a client made by
+        /// <see cref="FromAuthority"/>; null otherwise.</summary>
+        public string Issuer { get; }
+
+        /// <summary>Something discovery found worth reporting but no reason to fail, e.g. an <c>issuer</c> other
+        /// than the authority URL; null when there is nothing to report or the client was not made by
+        /// <see cref="FromAuthority"/>. Log it.</summary>
+        public string DiscoveryWarning { get; }
+
+        /// <summary>The token endpoint given to the constructor; null for a client made by
+        /// <see cref="FromAuthority"/> (see <see cref="Authority"/>), whose endpoint came from discovery.</summary>
         public string TokenUrl { get; }
 
         /// <summary>The client id.</summary>
@@ -264,6 +315,105 @@ namespace QFlow.Auth
             return RunAsync(PrepareGrant(grantType, parameters), cancellationToken);
         }
 
+        // ---- revocation, introspection, userinfo ----------------------------------------------------------
+
+        /// <summary>
+        /// Revokes a token (RFC 7009) at the client's revocation endpoint, authenticating like a token request.
+        /// Succeeds for tokens the server does not know, as the RFC says.
+        /// </summary>
+        /// <param name="token">An access or refresh token.</param>
+        /// <param name="tokenTypeHint">Null, <see cref="TokenTypeHint.AccessToken"/> or
+        /// <see cref="TokenTypeHint.RefreshToken"/>.</param>
+        /// <exception cref="ArgumentNullException"><paramref name="token"/> is null.</exception>
+        /// <exception cref="ArgumentException">An argument is empty, or the client has no revocation endpoint
+        /// (set <see cref="TokenClientOptions.RevocationUrl"/> or use <see cref="FromAuthority"/>).</exception>
+        /// <exception cref="HttpStatusException">For example 503, whose message gives the server's Retry-After.</exception>
+        /// <exception cref="QFlowAuthException">Another failure, e.g. <see cref="OAuthException"/> with
+        /// <c>invalid_client</c>.</exception>
+        /// <exception cref="ObjectDisposedException">The client has been disposed.</exception>
+        public void RevokeToken(string token, string tokenTypeHint = null)
+        {
+            PrepareRevoke(token, tokenTypeHint).Run();
+        }
+
+        /// <summary><see cref="RevokeToken"/> on the thread pool.</summary>
+        /// <param name="token">An access or refresh token.</param>
+        /// <param name="tokenTypeHint">Null, <see cref="TokenTypeHint.AccessToken"/> or
+        /// <see cref="TokenTypeHint.RefreshToken"/>.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <returns>A task that completes when the server has answered.</returns>
+        /// <exception cref="ArgumentException">Bad arguments (thrown, not in the task).</exception>
+        /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>
+        public Task RevokeTokenAsync(string token, string tokenTypeHint = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return PrepareRevoke(token, tokenTypeHint).RunAsync(cancellationToken);
+        }
+
+        /// <summary>
+        /// Asks the client's introspection endpoint about a token (RFC 7662). An unknown, expired or revoked
+        /// token is not an error: <see cref="Claims.IsActive"/> is then false.
+        /// </summary>
+        /// <param name="token">An access or refresh token.</param>
+        /// <param name="tokenTypeHint">Null, <see cref="TokenTypeHint.AccessToken"/> or
+        /// <see cref="TokenTypeHint.RefreshToken"/>.</param>
+        /// <returns>The answer (<c>active</c>, <c>scope</c>, <c>client_id</c>, <c>sub</c>, <c>exp</c>, ...);
+        /// dispose it when done.</returns>
+        /// <exception cref="ArgumentNullException"><paramref name="token"/> is null.</exception>
+        /// <exception cref="ArgumentException">An argument is empty, or the client has no introspection endpoint
+        /// (set <see cref="TokenClientOptions.IntrospectionUrl"/> or use <see cref="FromAuthority"/>).</exception>
+        /// <exception cref="QFlowAuthException">The request failed; see the derived types.</exception>
+        /// <exception cref="ObjectDisposedException">The client has been disposed.</exception>
+        public Claims IntrospectToken(string token, string tokenTypeHint = null)
+        {
+            return PrepareIntrospect(token, tokenTypeHint).Run();
+        }
+
+        /// <summary><see cref="IntrospectToken"/> on the thread pool.</summary>
+        /// <param name="token">An access or refresh token.</param>
+        /// <param name="tokenTypeHint">Null, <see cref="TokenTypeHint.AccessToken"/> or
+        /// <see cref="TokenTypeHint.RefreshToken"/>.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <returns>The answer.</returns>
+        /// <exception cref="ArgumentException">Bad arguments (thrown, not in the task).</exception>
+        /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>
+        public Task<Claims> IntrospectTokenAsync(string token, string tokenTypeHint = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return PrepareIntrospect(token, tokenTypeHint).RunAsync(cancellationToken);
+        }
+
+        /// <summary>
+        /// Reads the claims about the user of an access token from the client's OpenID Connect userinfo endpoint
+        /// (the token needs the <c>openid</c> scope).
+        /// </summary>
+        /// <param name="accessToken">The access token.</param>
+        /// <returns>The claims (<c>sub</c>, <c>email</c>, ...); dispose them when done.</returns>
+        /// <exception cref="ArgumentNullException"><paramref name="accessToken"/> is null.</exception>
+        /// <exception cref="ArgumentException"><paramref name="accessToken"/> is empty, or the client has no userinfo
+        /// endpoint (set <see cref="TokenClientOptions.UserInfoUrl"/> or use <see cref="FromAuthority"/>).</exception>
+        /// <exception cref="OAuthException">The server rejected the token: <see cref="OAuthException.Error"/> is the
+        /// <c>error</c> of its <c>WWW-Authenticate</c> header, e.g. <c>invalid_token</c> (HTTP 401) or
+        /// <c>insufficient_scope</c> (HTTP 403).</exception>
+        /// <exception cref="QFlowAuthException">Another failure; see the derived types.</exception>
+        /// <exception cref="ObjectDisposedException">The client has been disposed.</exception>
+        public Claims GetUserInfo(string accessToken)
+        {
+            return PrepareUserInfo(accessToken).Run();
+        }
+
+        /// <summary><see cref="GetUserInfo"/> on the thread pool.</summary>
+        /// <param name="accessToken">The access token.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <returns>The claims.</returns>
+        /// <exception cref="ArgumentException">Bad arguments (thrown, not in the task).</exception>
+        /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>
+        public Task<Claims> GetUserInfoAsync(string accessToken,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return PrepareUserInfo(accessToken).RunAsync(cancellationToken);
+        }
+
         /// <summary>Releases the native client (zeroing the client secret it holds) once no request is running
         /// on it any more. Tokens obtained from it stay valid. Safe to call twice.</summary>
         public void Dispose()
@@ -272,11 +422,13 @@ namespace QFlow.Auth
             handle.Dispose();
         }
 
-        /// <summary>The token URL and client id; never the secret.</summary>
-        /// <returns>For example <c>TokenClient(https://host/core/connect/token, client acme_resowner)</c>.</returns>
+        /// <summary>The token URL (or the authority) and client id; never the secret.</summary>
+        /// <returns>For example <c>TokenClient(https://host/core/connect/token, client acme_resowner)</c>, or
+        /// <c>TokenClient(authority https://host/core, client acme_resowner)</c>.</returns>
         public override string ToString()
         {
-            return "TokenClient(" + TokenUrl + ", client " + ClientId + (disposed ? ", disposed)" : ")");
+            return "TokenClient(" + (TokenUrl ?? "authority " + Authority) + ", client " + ClientId +
+                   (disposed ? ", disposed)" : ")");
         }
 
         /// <summary>Whether the native client has been freed (for the tests: after Dispose, once no
@@ -288,46 +440,20 @@ namespace QFlow.Auth
 
         // ---- plumbing -----------------------------------------------------------------------------------
 
-        /// <summary>One native request: its status, and the token it returns through the out-parameter.</summary>
-        private delegate QFlowStatus NativeRequest(ClientHandle client, out TokenHandle token);
+        /// <summary>One native request: its status, and the object it returns through the out-parameter.</summary>
+        private delegate QFlowStatus NativeRequest<THandle>(ClientHandle client, out THandle result);
 
-        /// <summary>A request whose arguments are checked and encoded, ready to run now or on the thread pool;
-        /// its buffers (which may hold a password) are zeroed after it ran or when it is discarded.</summary>
-        private sealed class Call<T>
+        /// <summary>One of the two native constructors of a client.</summary>
+        private delegate QFlowStatus NativeConstructor(byte[] url, byte[] clientId, byte[] clientSecret,
+            ClientOptionsHandle options, out ClientHandle client);
+
+        private static Task<Token> RunAsync(Call<Token> call, CancellationToken cancellationToken)
         {
-            private readonly Func<T> send;
-            private readonly byte[][] buffers;
-
-            internal Call(Func<T> send, params byte[][] buffers)
-            {
-                this.send = send;
-                this.buffers = buffers;
-            }
-
-            internal T Run()
-            {
-                try
-                {
-                    return send();
-                }
-                finally
-                {
-                    Discard();
-                }
-            }
-
-            internal void Discard()
-            {
-                Utf8.Clear(buffers);
-            }
+            return call.RunAsync(cancellationToken);
         }
 
-        private Task<Token> RunAsync(Call<Token> call, CancellationToken cancellationToken)
-        {
-            return AsyncRunner.Run(call.Run, call.Discard, cancellationToken);
-        }
-
-        private void ThrowIfDisposed()
+        /// <summary>Throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/> was called.</summary>
+        internal void ThrowIfDisposed()
         {
             if (disposed)
             {
@@ -430,36 +556,119 @@ namespace QFlow.Auth
             return pointers;
         }
 
-        private Token Send(NativeRequest request)
+        /// <summary>
+        /// Runs <paramref name="body"/> on the native client, keeping it alive for the whole call even if another
+        /// thread disposes this client, and until the last error has been read on this thread. A
+        /// <see cref="Dispose"/> between the check and the reference makes the reference throw
+        /// <see cref="ObjectDisposedException"/>. Token sources use it to take their own reference to the client.
+        /// </summary>
+        internal T UseHandle<T>(Func<ClientHandle, T> body)
         {
-            bool added = false;
-            TokenHandle token = null;
-            try
+            ThrowIfDisposed();
+            return HandleUse.With(handle, body);
+        }
+
+        private Token Send(NativeRequest<TokenHandle> request)
+        {
+            return new Token(Receive(request));
+        }
+
+        /// <summary>Runs a native request and returns the object it wrote to its out-parameter, or throws the
+        /// exception for its status.</summary>
+        private THandle Receive<THandle>(NativeRequest<THandle> request) where THandle : SafeHandle
+        {
+            return UseHandle(client =>
             {
-                // Keeps the native client alive for the whole call, even if another thread disposes it, and
-                // until the last error has been read on this thread. A Dispose between the check and the
-                // reference makes DangerousAddRef throw ObjectDisposedException.
-                ThrowIfDisposed();
-                handle.DangerousAddRef(ref added);
-                QFlowStatus status = request(handle, out token);
+                THandle result;
+                QFlowStatus status = request(client, out result);
                 if (status != QFlowStatus.Ok)
                 {
                     Exception error = ErrorTable.FromLastError(status);
-                    if (token != null)
+                    if (result != null)
                     {
-                        token.Dispose(); // NULL: the library writes the out-parameter only on success
+                        result.Dispose(); // NULL: the library writes the out-parameter only on success
                     }
                     throw error;
                 }
-                return new Token(token);
-            }
-            finally
+                return result;
+            });
+        }
+
+        private static Call<ClientHandle> PrepareCreate(NativeConstructor create, string url, string urlName,
+            string clientId, string clientSecret, TokenClientOptions options)
+        {
+            byte[] nativeUrl = Arguments.Required(url, urlName);
+            byte[] nativeId = Arguments.Required(clientId, nameof(clientId));
+            byte[] nativeSecret = Arguments.Optional(clientSecret, nameof(clientSecret));
+            ClientOptionsHandle nativeOptions;
+            try
             {
-                if (added)
-                {
-                    handle.DangerousRelease();
-                }
+                NativeLibraryLoader.EnsureReady();
+                nativeOptions = (options ?? new TokenClientOptions()).ToNative();
             }
+            catch
+            {
+                Utf8.Clear(nativeSecret);
+                throw;
+            }
+            return new Call<ClientHandle>(() =>
+            {
+                ClientHandle client;
+                QFlowStatus status = create(nativeUrl, nativeId, nativeSecret, nativeOptions, out client);
+                if (status != QFlowStatus.Ok)
+                {
+                    Exception error = ErrorTable.FromLastError(status);
+                    if (client != null)
+                    {
+                        client.Dispose();
+                    }
+                    throw error;
+                }
+                return client;
+            }, () =>
+            {
+                Utf8.Clear(nativeSecret);
+                nativeOptions.Dispose();
+            });
+        }
+
+        private static Call<TokenClient> PrepareFromAuthority(string authority, string clientId, string clientSecret,
+            TokenClientOptions options)
+        {
+            Call<ClientHandle> create = PrepareCreate(NativeMethods.qflow_client_new_from_authority, authority,
+                nameof(authority), clientId, clientSecret, options);
+            return new Call<TokenClient>(() => new TokenClient(create.Run(), authority, clientId), create.Discard);
+        }
+
+        private Call<object> PrepareRevoke(string token, string tokenTypeHint)
+        {
+            ThrowIfDisposed();
+            byte[] nativeToken = Arguments.Required(token, nameof(token));
+            byte[] hint = Arguments.Optional(tokenTypeHint, nameof(tokenTypeHint));
+            return new Call<object>(() => UseHandle(client =>
+            {
+                ErrorTable.Check(NativeMethods.qflow_client_revoke(client, nativeToken, hint));
+                return (object)null;
+            }), nativeToken);
+        }
+
+        private Call<Claims> PrepareIntrospect(string token, string tokenTypeHint)
+        {
+            ThrowIfDisposed();
+            byte[] nativeToken = Arguments.Required(token, nameof(token));
+            byte[] hint = Arguments.Optional(tokenTypeHint, nameof(tokenTypeHint));
+            return new Call<Claims>(() => new Claims(Receive((ClientHandle c, out ClaimsHandle claims) =>
+                NativeMethods.qflow_client_introspect(c, nativeToken, hint, out claims)), ClaimsKind.Introspection),
+                nativeToken);
+        }
+
+        private Call<Claims> PrepareUserInfo(string accessToken)
+        {
+            ThrowIfDisposed();
+            byte[] nativeToken = Arguments.Required(accessToken, nameof(accessToken));
+            return new Call<Claims>(() => new Claims(Receive((ClientHandle c, out ClaimsHandle claims) =>
+                NativeMethods.qflow_client_userinfo(c, nativeToken, out claims)), ClaimsKind.UserInfo),
+                nativeToken);
         }
 
         private static Call<string> PrepareFetch(string tokenUrl, string clientId, string clientSecret,

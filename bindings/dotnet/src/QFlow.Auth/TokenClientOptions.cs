@@ -70,6 +70,22 @@ namespace QFlow.Auth
             }
         }
 
+        /// <summary>The revocation endpoint (RFC 7009) for <see cref="TokenClient.RevokeToken"/>, e.g.
+        /// <c>https://identity.qflowhub.io/core/connect/revocation</c>; null for none. Not needed for a client made
+        /// by <see cref="TokenClient.FromAuthority"/>, whose discovery finds it (a value set here takes precedence).
+        /// Held to the same rules as the token URL.</summary>
+        public string RevocationUrl { get; set; }
+
+        /// <summary>The introspection endpoint (RFC 7662) for <see cref="TokenClient.IntrospectToken"/>, e.g.
+        /// <c>https://identity.qflowhub.io/core/connect/introspect</c>; null for none. As for
+        /// <see cref="RevocationUrl"/>.</summary>
+        public string IntrospectionUrl { get; set; }
+
+        /// <summary>The OpenID Connect userinfo endpoint for <see cref="TokenClient.GetUserInfo"/>, e.g.
+        /// <c>https://identity.qflowhub.io/core/connect/userinfo</c>; null for none. As for
+        /// <see cref="RevocationUrl"/>.</summary>
+        public string UserInfoUrl { get; set; }
+
         /// <summary>The native options for these settings. Strings are checked before the first native call;
         /// what only the library can judge (a proxy URL, a User-Agent) fails in its setter, as an
         /// <see cref="ArgumentException"/> through the error table.</summary>
@@ -78,6 +94,9 @@ namespace QFlow.Auth
             byte[] caFile = Utf8.Encode(CaFile, nameof(CaFile));
             byte[] proxy = Utf8.Encode(Proxy, nameof(Proxy));
             byte[] userAgent = Utf8.Encode(UserAgent, nameof(UserAgent));
+            byte[] revocationUrl = Utf8.Encode(RevocationUrl, nameof(RevocationUrl));
+            byte[] introspectionUrl = Utf8.Encode(IntrospectionUrl, nameof(IntrospectionUrl));
+            byte[] userInfoUrl = Utf8.Encode(UserInfoUrl, nameof(UserInfoUrl));
             ClientOptionsHandle native = NativeMethods.qflow_client_options_new();
             try
             {
@@ -112,6 +131,18 @@ namespace QFlow.Auth
                 {
                     ErrorTable.Check(NativeMethods.qflow_client_options_set_max_response_bytes(
                         native, (ulong)maxResponseBytes.Value));
+                }
+                if (revocationUrl != null)
+                {
+                    ErrorTable.Check(NativeMethods.qflow_client_options_set_revocation_url(native, revocationUrl));
+                }
+                if (introspectionUrl != null)
+                {
+                    ErrorTable.Check(NativeMethods.qflow_client_options_set_introspection_url(native, introspectionUrl));
+                }
+                if (userInfoUrl != null)
+                {
+                    ErrorTable.Check(NativeMethods.qflow_client_options_set_userinfo_url(native, userInfoUrl));
                 }
                 return native;
             }

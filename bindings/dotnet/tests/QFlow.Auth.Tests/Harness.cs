@@ -14,6 +14,10 @@ namespace QFlow.Auth.Tests
     {
         private static int Main(string[] args)
         {
+            if (args.Length > 0 && args[0] == Tests.FileCacheWorkerFlag)
+            {
+                return Tests.FileCacheWorker();
+            }
             string missing = Env.Check();
             if (missing != null)
             {
@@ -166,6 +170,70 @@ namespace QFlow.Auth.Tests
         {
             return "dotnet-" + name + "-" + System.Threading.Interlocked.Increment(ref tags) + "-" +
                    Process.GetCurrentProcess().Id;
+        }
+
+        /// <summary>An authority (the base of the endpoints and of discovery) of the local server, e.g.
+        /// <c>Authority("tag-x/other-issuer")</c> is <c>http://127.0.0.1:port/tag-x/other-issuer/core</c>, and
+        /// <c>Authority("")</c> is <c>http://127.0.0.1:port/core</c>.</summary>
+        internal static string Authority(string modes)
+        {
+            return Http + "/" + (modes.Length > 0 ? modes + "/" : "") + "core";
+        }
+
+        /// <summary>How many requests tagged <paramref name="tag"/> went to <paramref name="endpoint"/>
+        /// (e.g. "/connect/token", "/connect/revocation", "/.well-known/openid-configuration", "rfc8414").</summary>
+        internal static int Requests(string tag, string endpoint)
+        {
+            string json = Get("/_stats?tag=" + Uri.EscapeDataString(tag));
+            Match m = Regex.Match(json, "\"" + Regex.Escape(endpoint) + "\": (\\d+)");
+            return m.Success ? int.Parse(m.Groups[1].Value) : 0;
+        }
+
+        /// <summary>The <c>grant_type</c> of each request tagged <paramref name="tag"/>, in order.</summary>
+        internal static List<string> Grants(string tag)
+        {
+            return Regex.Matches(Log(tag), "\\[\"grant_type\", \"([^\"]+)\"\\]").Cast<Match>()
+                .Select(m => m.Groups[1].Value).ToList();
+        }
+
+        /// <summary>A fresh path under the temporary directory (not created).</summary>
+        internal static string TempPath(string name)
+        {
+            string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(),
+                "qflow-dotnet-" + name + "-" + Process.GetCurrentProcess().Id);
+            if (System.IO.Directory.Exists(path))
+            {
+                System.IO.Directory.Delete(path, true);
+            }
+            return path;
+        }
+
+        /// <summary>The permission bits of a file, in octal as <c>stat -c %a</c> prints them (e.g. "600").</summary>
+        internal static string Mode(string path)
+        {
+            return Run("stat", "-c %a \"" + path + "\"").Trim();
+        }
+
+        /// <summary>Runs a command; returns its standard output; fails the test on a non-zero exit.</summary>
+        internal static string Run(string file, string arguments)
+        {
+            var start = new ProcessStartInfo(file, arguments)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using (Process process = Process.Start(start))
+            {
+                Task<string> stderr = process.StandardError.ReadToEndAsync();
+                string stdout = process.StandardOutput.ReadToEnd();
+                process.WaitForExit();
+                if (process.ExitCode != 0)
+                {
+                    throw new AssertionException(file + " " + arguments + " failed: " + stderr.Result);
+                }
+                return stdout;
+            }
         }
 
         /// <summary>The token URL for some mode segments of the local server, e.g. "core", "slow-500".</summary>

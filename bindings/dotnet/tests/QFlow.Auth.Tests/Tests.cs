@@ -16,9 +16,10 @@ namespace QFlow.Auth.Tests
 {
     /// <summary>
     /// The tests of QFlow.Auth, against the local identity server (tests/identity_server/server.py) and
-    /// its fixtures (tests/identity_server/fixtures.json). Each public static method is one test.
+    /// its fixtures (tests/identity_server/fixtures.json). Each public static method is one test; the token
+    /// lifecycle's (token sources, discovery, revocation, introspection, userinfo) are in LifecycleTests.cs.
     /// </summary>
-    internal static class Tests
+    internal static partial class Tests
     {
         private const string Resowner = "acme_resowner";
         private const string ResownerSecret = "96184159-60d4-4ad4-a11e-0ff3ddcc6678";
@@ -80,7 +81,12 @@ namespace QFlow.Auth.Tests
                     CheckBool(parameter, import.Name + "(" + parameter.Name + ")");
                 }
             }
-            foreach (Type handle in new[] { typeof(ClientHandle), typeof(ClientOptionsHandle), typeof(TokenHandle) })
+            Type[] handles =
+            {
+                typeof(ClientHandle), typeof(ClientOptionsHandle), typeof(TokenHandle), typeof(TokenSourceHandle),
+                typeof(TokenSourceOptionsHandle), typeof(ClaimsHandle),
+            };
+            foreach (Type handle in handles)
             {
                 Assert.True(typeof(SafeHandle).IsAssignableFrom(handle), handle.Name + " is a SafeHandle");
             }
@@ -777,6 +783,9 @@ namespace QFlow.Auth.Tests
             Assert.True(!Regex.IsMatch(vb, @"\bDeclare\b|DllImport|qflow_"), "VB.NET declares no native function");
             Assert.Contains("FetchAccessToken(", vb, "the VB example's one-liner");
             Assert.Contains("Await client.RequestPasswordTokenAsync(", vb, "the VB example's async variant");
+            Assert.Contains("TokenSource.ForPasswordAsync(", vb, "the VB example's token source");
+            Assert.Contains("source.GetAccessToken()", vb, "the VB example asks the token source");
+            Assert.Contains("TokenClient.FromAuthorityAsync(", vb, "the VB example's discovery");
         }
 
         private static XmlDocument LoadProject(string path)
@@ -808,6 +817,7 @@ namespace QFlow.Auth.Tests
                 RedirectStandardError = true,
             };
             start.EnvironmentVariables["QFLOW_TOKEN_URL"] = Env.Url("core");
+            start.EnvironmentVariables["QFLOW_AUTHORITY"] = Env.Authority("");
             using (Process process = Process.Start(start))
             {
                 Task<string> stderr = process.StandardError.ReadToEndAsync();
@@ -815,7 +825,13 @@ namespace QFlow.Auth.Tests
                 process.WaitForExit();
                 Assert.Equal(0, process.ExitCode, "exit code (stderr: " + stderr.Result + ")");
                 Assert.StartsWith("at-", lines[0], "the one-liner's token");
-                Assert.Contains("refreshed", string.Join("\n", lines), "the client part");
+                string output = string.Join("\n", lines);
+                Assert.Contains("refreshed", output, "the client part");
+                Assert.Contains("token source: cached True", output, "the token source's cached token");
+                Assert.Contains("token source: renewed True", output, "the token source's renewal");
+                Assert.Contains("issuer: " + Env.Authority("") + ", user: ", output, "discovery and userinfo");
+                Assert.Contains("refresh token revoked", output, "revocation");
+                Assert.Equal("", stderr.Result, "nothing on stderr (no discovery warning)");
             }
         }
 
