@@ -23,6 +23,15 @@ use QFlow\Auth\Internal\Native;
  * of QFlowAuthException: OAuthException (the server said no), TransportException (connection, TLS,
  * timeout), HttpException, MalformedResponseException, InvalidArgumentException.
  *
+ * For a server that publishes an OpenID Connect discovery document, TokenClient::fromAuthority() finds the
+ * token, revocation, introspection and userinfo endpoints from the authority URL instead:
+ *
+ *     $client = TokenClient::fromAuthority('https://identity.qflowhub.io/core', $clientId, $clientSecret);
+ *
+ * Instead of requesting a token before every API call, get a TokenSource (passwordTokenSource(),
+ * clientCredentialsTokenSource(), refreshTokenSource()): it caches the token, renews it before it expires
+ * and, with the `file_cache_dir` option, shares it with other processes (PHP-FPM workers).
+ *
  * Options (all optional; they mirror the C library's qflow_client_options_set_* functions):
  *
  * - `auth_method`: an AuthMethod or its string value; default AuthMethod::ClientSecretPost.
@@ -34,12 +43,21 @@ use QFlow\Auth\Internal\Native;
  *   ::1 and localhost is always allowed, for local development). Default false.
  * - `user_agent`: the User-Agent header; default "qflow-auth/<version>".
  * - `max_response_bytes`: positive int; the largest response accepted, default 1048576.
+ * - `revocation_url`, `introspection_url`, `userinfo_url`: the endpoints for revokeToken(),
+ *   introspectToken() and getUserInfo(), e.g. 'https://identity.qflowhub.io/core/connect/revocation'.
+ *   Not needed for a client made by fromAuthority(), whose discovery finds them (a value set here wins).
  */
 final class TokenClient
 {
+    private const OPTIONS = ['auth_method', 'connect_timeout_ms', 'timeout_ms', 'ca_file', 'proxy', 'allow_insecure_http',
+        'user_agent', 'max_response_bytes', 'revocation_url', 'introspection_url', 'userinfo_url'];
+
     private FFI $ffi;
     private CData $handle;
-    private string $tokenUrl;
+    /** Null for a client made by fromAuthority(): the C API does not tell which token URL discovery found. */
+    private ?string $tokenUrl = null;
+    /** Set for a client made by fromAuthority(). */
+    private ?string $authority = null;
     private string $clientId;
 
     /**
@@ -54,8 +72,42 @@ final class TokenClient
         #[\SensitiveParameter] ?string $clientSecret = null,
         array $options = [],
     ) {
-        $ffi = Library::ffi();
         Native::rejectNulBytes(['token_url' => $tokenUrl, 'client_id' => $clientId, 'client_secret' => $clientSecret]);
+        $this->open('qflow_client_new', $tokenUrl, $clientId, $clientSecret, $options);
+        $this->tokenUrl = $tokenUrl;
+    }
+
+    /**
+     * A client for the server at $authority (e.g. 'https://identity.qflowhub.io/core'), with its token,
+     * revocation, introspection and userinfo endpoints read from the server's OpenID Connect discovery
+     * document (`<authority>/.well-known/openid-configuration`, as IdentityServer3 serves it; RFC 8414's
+     * location when that answers 404). The library caches the document for an hour per process (under
+     * PHP-FPM: per worker, across requests). Every endpoint must be https://, or http:// to a loopback host,
+     * unless the `allow_insecure_http` option is set. An `issuer` other than $authority is no reason to fail
+     * (IdentityServer3 deployments often configure another one): see getDiscoveryWarning().
+     *
+     * @param ?string $clientSecret null for a public client
+     * @param array<string, mixed> $options as for the constructor; endpoint URLs set there take precedence
+     * @throws QFlowAuthException InvalidArgumentException for a bad authority or an insecure discovered
+     *     endpoint; the exceptions of any request when the document cannot be fetched or used
+     */
+    public static function fromAuthority(
+        string $authority,
+        string $clientId,
+        #[\SensitiveParameter] ?string $clientSecret = null,
+        array $options = [],
+    ): self {
+        Native::rejectNulBytes(['authority' => $authority, 'client_id' => $clientId, 'client_secret' => $clientSecret]);
+        $client = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
+        $client->open('qflow_client_new_from_authority', $authority, $clientId, $clientSecret, $options);
+        $client->authority = $authority;
+        return $client;
+    }
+
+    /** Creates the native client with qflow_client_new or qflow_client_new_from_authority. */
+    private function open(string $function, string $url, string $clientId, #[\SensitiveParameter] ?string $clientSecret, array $options): void
+    {
+        $ffi = Library::ffi();
         $nativeOptions = $ffi->qflow_client_options_new();
         if ($nativeOptions === null) {
             throw new InternalException('qflow_client_options_new failed');
@@ -63,13 +115,12 @@ final class TokenClient
         try {
             self::applyOptions($ffi, $nativeOptions, $options);
             $handle = $ffi->new('qflow_client *');
-            Native::check($ffi, $ffi->qflow_client_new($tokenUrl, $clientId, $clientSecret, $nativeOptions, FFI::addr($handle)));
+            Native::check($ffi, $ffi->{$function}($url, $clientId, $clientSecret, $nativeOptions, FFI::addr($handle)));
         } finally {
             $ffi->qflow_client_options_free($nativeOptions);
         }
         $this->ffi = $ffi;
         $this->handle = $handle;
-        $this->tokenUrl = $tokenUrl;
         $this->clientId = $clientId;
     }
 
@@ -199,10 +250,132 @@ final class TokenClient
         }
     }
 
-    /** The token endpoint this client talks to. */
-    public function getTokenUrl(): string
+    /**
+     * A token source for the password grant: getToken() then gives the cached token while it is valid and
+     * renews it with the refresh token when it is due. Unless the `keep_password` option is set, the first
+     * token is requested now (so this can throw like requestPasswordToken()) and the password is discarded,
+     * as RFC 6749 section 4.3.1 asks: ask for `offline_access` so that there is a refresh token to renew with.
+     *
+     * @param ?string $scope scopes separated by spaces or `+`, e.g. "qflowapi openid offline_access"; null sends none
+     * @param array<string, mixed> $options see TokenSource: `skew_seconds`, `keep_password`, `file_cache_dir`
+     * @throws QFlowAuthException
+     */
+    public function passwordTokenSource(
+        string $username,
+        #[\SensitiveParameter] string $password,
+        ?string $scope = null,
+        array $options = [],
+    ): TokenSource {
+        Native::rejectNulBytes(['username' => $username, 'password' => $password, 'scope' => $scope]);
+        return TokenSource::create($this->ffi, 'qflow_token_source_new_password', [$this->handle, $username, $password, $scope],
+            $options, $this->describe() + ['grant' => 'password', 'username' => $username, 'scope' => $scope]);
+    }
+
+    /**
+     * A token source for the client credentials grant, which can always sign in again. No request is made
+     * until the first getToken().
+     *
+     * @param ?string $scope as for requestClientCredentialsToken(); null sends none
+     * @param array<string, mixed> $options see TokenSource: `skew_seconds`, `file_cache_dir`
+     * @throws QFlowAuthException
+     */
+    public function clientCredentialsTokenSource(?string $scope = null, array $options = []): TokenSource
+    {
+        Native::rejectNulBytes(['scope' => $scope]);
+        return TokenSource::create($this->ffi, 'qflow_token_source_new_client_credentials', [$this->handle, $scope],
+            $options, $this->describe() + ['grant' => 'client_credentials', 'scope' => $scope]);
+    }
+
+    /**
+     * A token source that starts from an existing refresh token (e.g. one saved by an earlier run). No request
+     * is made until the first getToken(); rotated refresh tokens replace it as they come (the source keeps the
+     * newest one: get it from getToken()->getRefreshToken() if you save it again).
+     *
+     * @param ?string $scope null keeps the original scope
+     * @param array<string, mixed> $options see TokenSource: `skew_seconds`, `file_cache_dir`
+     * @throws QFlowAuthException
+     */
+    public function refreshTokenSource(#[\SensitiveParameter] string $refreshToken, ?string $scope = null, array $options = []): TokenSource
+    {
+        Native::rejectNulBytes(['refresh_token' => $refreshToken, 'scope' => $scope]);
+        return TokenSource::create($this->ffi, 'qflow_token_source_new_refresh_token', [$this->handle, $refreshToken, $scope],
+            $options, $this->describe() + ['grant' => 'refresh_token', 'scope' => $scope]);
+    }
+
+    /**
+     * Revokes an access or refresh token (RFC 7009) at the revocation endpoint, authenticating like a token
+     * request. A token the server does not know is not an error (as the RFC says). A 503 is an HttpException
+     * whose message gives the server's Retry-After.
+     *
+     * @param ?string $tokenTypeHint null, 'access_token' or 'refresh_token'
+     * @throws QFlowAuthException InvalidArgumentException when the client has no revocation endpoint (use
+     *     fromAuthority() or the `revocation_url` option)
+     */
+    public function revokeToken(#[\SensitiveParameter] string $token, ?string $tokenTypeHint = null): void
+    {
+        Native::rejectNulBytes(['token' => $token, 'token_type_hint' => $tokenTypeHint]);
+        Native::check($this->ffi, $this->ffi->qflow_client_revoke($this->handle, $token, $tokenTypeHint));
+    }
+
+    /**
+     * Asks the introspection endpoint (RFC 7662) about a token. An unknown, expired or revoked token is not an
+     * error: the claims' isActive() is then false.
+     *
+     * @param ?string $tokenTypeHint null, 'access_token' or 'refresh_token'
+     * @throws QFlowAuthException InvalidArgumentException when the client has no introspection endpoint
+     */
+    public function introspectToken(#[\SensitiveParameter] string $token, ?string $tokenTypeHint = null): Claims
+    {
+        Native::rejectNulBytes(['token' => $token, 'token_type_hint' => $tokenTypeHint]);
+        $out = $this->ffi->new('qflow_claims *');
+        Native::check($this->ffi, $this->ffi->qflow_client_introspect($this->handle, $token, $tokenTypeHint, FFI::addr($out)));
+        return Claims::fromNative($this->ffi, $out);
+    }
+
+    /**
+     * The claims about the user of an access token, from the OpenID Connect userinfo endpoint (the token needs
+     * the `openid` scope). A rejected token is an OAuthException with the `error` of the server's
+     * WWW-Authenticate header: `invalid_token` (HTTP 401) or `insufficient_scope` (403).
+     *
+     * @throws QFlowAuthException InvalidArgumentException when the client has no userinfo endpoint
+     */
+    public function getUserInfo(#[\SensitiveParameter] string $accessToken): Claims
+    {
+        Native::rejectNulBytes(['access_token' => $accessToken]);
+        $out = $this->ffi->new('qflow_claims *');
+        Native::check($this->ffi, $this->ffi->qflow_client_userinfo($this->handle, $accessToken, FFI::addr($out)));
+        return Claims::fromNative($this->ffi, $out);
+    }
+
+    /**
+     * The token endpoint this client talks to; null for a client made by fromAuthority(), whose token
+     * endpoint came from the discovery document (see getAuthority()).
+     */
+    public function getTokenUrl(): ?string
     {
         return $this->tokenUrl;
+    }
+
+    /** The authority given to fromAuthority(); null for a client made from a token URL. */
+    public function getAuthority(): ?string
+    {
+        return $this->authority;
+    }
+
+    /** The `issuer` named by the discovery document, for a client made by fromAuthority(); null otherwise. */
+    public function getIssuer(): ?string
+    {
+        return $this->ffi->qflow_client_issuer($this->handle);
+    }
+
+    /**
+     * Something discovery found worth reporting but no reason to fail, e.g. an `issuer` other than the
+     * authority URL (worth logging once); null when there is nothing to report or the client was not made by
+     * fromAuthority().
+     */
+    public function getDiscoveryWarning(): ?string
+    {
+        return $this->ffi->qflow_client_discovery_warning($this->handle);
     }
 
     /** The client id it authenticates as. */
@@ -211,10 +384,18 @@ final class TokenClient
         return $this->clientId;
     }
 
-    /** What var_dump() and print_r() show: the endpoint and client id, never the secret. */
+    /** What var_dump() and print_r() show: the endpoint (or authority) and client id, never the secret. */
     public function __debugInfo(): array
     {
-        return ['tokenUrl' => $this->tokenUrl, 'clientId' => $this->clientId];
+        return $this->describe();
+    }
+
+    /** @return array<string, ?string> */
+    private function describe(): array
+    {
+        return $this->authority === null
+            ? ['tokenUrl' => $this->tokenUrl, 'clientId' => $this->clientId]
+            : ['authority' => $this->authority, 'clientId' => $this->clientId];
     }
 
     /** A client owns native resources: share the object instead of cloning it. */
@@ -245,8 +426,11 @@ final class TokenClient
                 'allow_insecure_http' => $ffi->qflow_client_options_set_allow_insecure_http($native, self::bool($name, $value)),
                 'user_agent' => $ffi->qflow_client_options_set_user_agent($native, self::nullableString($name, $value)),
                 'max_response_bytes' => $ffi->qflow_client_options_set_max_response_bytes($native, self::positiveInt($name, $value)),
-                default => throw new InvalidArgumentException(sprintf('unknown option "%s"; the options are auth_method, '
-                    . 'connect_timeout_ms, timeout_ms, ca_file, proxy, allow_insecure_http, user_agent and max_response_bytes', $name)),
+                'revocation_url' => $ffi->qflow_client_options_set_revocation_url($native, self::nullableString($name, $value)),
+                'introspection_url' => $ffi->qflow_client_options_set_introspection_url($native, self::nullableString($name, $value)),
+                'userinfo_url' => $ffi->qflow_client_options_set_userinfo_url($native, self::nullableString($name, $value)),
+                default => throw new InvalidArgumentException(sprintf('unknown option "%s"; the options are %s',
+                    $name, implode(', ', self::OPTIONS))),
             };
             Native::check($ffi, $status);
         }

@@ -24,13 +24,7 @@ final class PreloadTest extends TestCase
 
     public static function setUpBeforeClass(): void
     {
-        self::$package = Local::copyPackage(Local::temporaryDirectory());
-        mkdir(self::$package . '/tests/fixtures', 0755, true);
-        copy(__DIR__ . '/fixtures/load.php', self::$package . '/tests/fixtures/load.php');
-        chmod(self::$package . '/tests/fixtures/load.php', 0644);
-        self::$library = self::$package . '/libqflow_auth.so';
-        copy(Local::library(), self::$library);
-        chmod(self::$library, 0755);
+        [self::$package, self::$library] = Local::preloadablePackage();
     }
 
     /** @return array<string, mixed> what load.php printed, after fetching tokens under these settings */
@@ -61,6 +55,11 @@ final class PreloadTest extends TestCase
         self::assertStringStartsWith('at-', $result['extension_grant']);
         self::assertGreaterThan(time(), $result['expires_at']);
         self::assertSame(['invalid_grant', 400], $result['oauth_error']);
+        self::assertSame(substr(Local::url(), 0, -strlen('/connect/token')), $result['issuer'], 'discovery');
+        self::assertTrue($result['source_renewed'], 'a token source');
+        self::assertTrue($result['active'], 'introspection');
+        self::assertSame('joe.bloggs@example.com', $result['email'], 'userinfo');
+        self::assertFalse($result['active_after_revocation'], 'revocation');
     }
 
     private static function requireCgi(): void

@@ -61,11 +61,11 @@ final class Native
 
     /**
      * Rejects strings that C would cut short: a NUL byte ends a C string, so "pass\0word" would silently
-     * be sent as "pass".
+     * be sent as "pass". The values may be secrets: they stay out of stack traces.
      *
      * @param array<string, ?string> $values C parameter name => value
      */
-    public static function rejectNulBytes(array $values): void
+    public static function rejectNulBytes(#[\SensitiveParameter] array $values): void
     {
         foreach ($values as $name => $value) {
             if ($value !== null && str_contains($value, "\0")) {
@@ -81,7 +81,7 @@ final class Native
      * @param list<string> $values
      * @return array{?CData, list<CData>} the array (null when $values is empty) and its buffers
      */
-    public static function stringArray(FFI $ffi, array $values): array
+    public static function stringArray(FFI $ffi, #[\SensitiveParameter] array $values): array
     {
         if ($values === []) {
             return [null, []];
