@@ -1,6 +1,6 @@
 //! Generates the C headers from the Rust sources with cbindgen, into OUT_DIR on every build. The
-//! checked-in copies under include/ are written only on request, so that a test can tell when they are
-//! stale:
+//! checked-in copies (include/qflow_auth.h, and the PHP package's bindings/php/resources/qflow_auth_ffi.h)
+//! are written only on request, so that a test can tell when they are stale:
 //!
 //!     QFLOW_WRITE_HEADERS=1 cargo build
 
@@ -16,18 +16,19 @@ fn main() {
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
 
     let unchanged: fn(&str) -> String = str::to_string;
+    // (checked-in folder, file name, configuration, post-processing)
     let headers = [
-        ("qflow_auth.h", (c_header(config.clone()), unchanged)),
-        ("qflow_auth_ffi.h", (ffi_header(config), strip_preprocessor as fn(&str) -> String)),
+        ("include", "qflow_auth.h", c_header(config.clone()), unchanged),
+        ("bindings/php/resources", "qflow_auth_ffi.h", ffi_header(config), strip_preprocessor as fn(&str) -> String),
     ];
     let write_checked_in = std::env::var("QFLOW_WRITE_HEADERS").is_ok_and(|v| v == "1");
-    for (name, (config, post_process)) in headers {
+    for (folder, name, config, post_process) in headers {
         let generated = out_dir.join(name);
         generate(&crate_dir, config, &generated);
         let text = std::fs::read_to_string(&generated).unwrap();
         std::fs::write(&generated, post_process(&text)).unwrap();
         if write_checked_in {
-            std::fs::copy(&generated, crate_dir.join("include").join(name)).expect("write include/");
+            std::fs::copy(&generated, crate_dir.join(folder).join(name)).expect("write the checked-in header");
         }
     }
 }
@@ -51,7 +52,8 @@ fn c_header(mut config: cbindgen::Config) -> cbindgen::Config {
 }
 
 /// The same declarations without comments, for loaders that parse C themselves and have no
-/// preprocessor (PHP's FFI::cdef); see [`strip_preprocessor`] for the rest.
+/// preprocessor (PHP's FFI::cdef, which the PHP package feeds it to); see [`strip_preprocessor`] for
+/// the rest.
 fn ffi_header(mut config: cbindgen::Config) -> cbindgen::Config {
     config.header = None;
     config.autogen_warning = None;

@@ -44,6 +44,12 @@ ensure_build_packages() {
         /etc/ssl/certs/ca-certificates.crt:ca-certificates
 }
 
+# What the PHP suite needs: the CLI (Debian's comes with FFI and OPcache), php-cgi (which, like PHP-FPM and
+# unlike the CLI, is held to ffi.enable=preload) and PHPUnit.
+ensure_php_packages() {
+    ensure_packages php:php-cli php-cgi:php-cgi phpunit:phpunit
+}
+
 ensure_rust() {
     command -v cargo >/dev/null 2>&1 || die "Rust (cargo, 1.82 or newer) is needed; Debian's rustc is too old: install it with rustup"
 }

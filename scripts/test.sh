@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite and prints a summary; exits non-zero if any failed. Installs missing apt
 # packages. Suites: Rust (unit, integration against the local identity server, C ABI, header
-# freshness) and C (C99 + C++ header check, examples, valgrind).
+# freshness), C (C99 + C++ header check, examples, valgrind), PHP (PHPUnit over FFI, preloading,
+# examples) and .NET (the C# library, tests and example compiled with mcs and run on Mono).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -9,6 +10,7 @@ cd "$ROOT"
 ensure_rust
 ensure_build_packages
 ensure_packages g++:g++ valgrind:valgrind
+ensure_php_packages
 
 summary=()
 failed=0
@@ -27,6 +29,8 @@ run_suite() {
 
 run_suite "Rust: cargo test" cargo test --locked
 run_suite "C: tests/c/run.sh (gcc, g++, valgrind)" tests/c/run.sh
+run_suite "PHP: bindings/php/tests/run.sh (PHPUnit, FFI, preloading)" bindings/php/tests/run.sh
+run_suite ".NET: bindings/dotnet/tests/run.sh (C# on Mono)" bindings/dotnet/tests/run.sh
 
 echo
 echo "=================== summary"
