@@ -122,9 +122,6 @@ class Modes:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes; with Nagle's algorithm the second one waits for the
-    # client's delayed ACK, adding 40 ms to every request on a kept-alive connection.
-    disable_nagle_algorithm = True
     server_version = "qflow-local-identity/1.0"
     sys_version = ""
     # Headers and body go out in two writes; with Nagle's algorithm the body would wait for the
