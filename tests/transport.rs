@@ -2,7 +2,7 @@
 
 mod support;
 
-use qflow_auth::{ClientOptions, ProxySetting, Secret, Status, TokenClient};
+use qflow_auth::{ClientOptions, ProxySetting, Secret, TokenClient};
 use std::sync::Arc;
 use support::*;
 
