@@ -51,7 +51,7 @@ ensure_php_packages() {
 }
 
 ensure_rust() {
-    command -v cargo >/dev/null 2>&1 || die "Rust (cargo, 1.82 or newer) is needed; Debian's rustc is too old: install it with rustup"
+    command -v cargo >/dev/null 2>&1 || die "Rust (cargo, 1.89 or newer) is needed; Debian's rustc is too old: install it with rustup"
 }
 
 # Starts tests/identity_server/server.py with HTTPS, waits until it is ready, and sets IDS_PID,

@@ -2,7 +2,8 @@
 # Runs every test suite and prints a summary; exits non-zero if any failed. Installs missing apt
 # packages. Suites: Rust (unit, integration against the local identity server, C ABI, header
 # freshness), C (C99 + C++ header check, examples, valgrind), PHP (PHPUnit over FFI, preloading,
-# examples) and .NET (the C# library, tests and example compiled with mcs and run on Mono).
+# examples), .NET (the C# library, tests and example compiled with mcs and run on Mono) and
+# interoperability (django-oauth-toolkit from PyPI, started and stopped by the suite).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -28,9 +29,10 @@ run_suite() {
 }
 
 run_suite "Rust: cargo test" cargo test --locked
-run_suite "C: tests/c/run.sh (gcc, g++, valgrind)" tests/c/run.sh
+run_suite "C: tests/c/run.sh (gcc, g++, valgrind, AddressSanitizer)" tests/c/run.sh
 run_suite "PHP: bindings/php/tests/run.sh (PHPUnit, FFI, preloading)" bindings/php/tests/run.sh
 run_suite ".NET: bindings/dotnet/tests/run.sh (C# on Mono)" bindings/dotnet/tests/run.sh
+run_suite "Interop: tests/interop/run.sh (django-oauth-toolkit)" tests/interop/run.sh
 
 echo
 echo "=================== summary"

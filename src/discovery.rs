@@ -88,6 +88,11 @@ struct CacheEntry {
     found: Arc<Discovery>,
 }
 
+/// Runs a document through the checks of [`discover`], for the fuzz target.
+pub(crate) fn fuzz_document(document: Claims, authority: &str) -> Result<Discovery> {
+    from_document(document, authority, false)
+}
+
 /// RFC 8414 section 3: the well-known segment goes between the host and the authority's path.
 fn rfc8414_url(authority: &Endpoint) -> Result<String> {
     let uri: Uri = authority.as_str().parse().map_err(|_| Error::invalid_argument("authority is not a valid URL"))?;

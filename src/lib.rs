@@ -19,6 +19,8 @@ mod token;
 mod transport;
 
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use claims::Claims;
 pub use client::TokenClient;

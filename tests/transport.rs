@@ -2,57 +2,9 @@
 
 mod support;
 
-use qflow_auth::{ClientOptions, ProxySetting, Secret, Status, TokenClient};
+use qflow_auth::{ClientOptions, ProxySetting, Secret, TokenClient};
 use std::sync::Arc;
 use support::*;
-
-fn https_client(modes: &str, ca_file: Option<&str>) -> TokenClient {
-    let mut options = ClientOptions::default();
-    options.set_ca_file(ca_file.map(Into::into)).unwrap();
-    TokenClient::new(&server().https_url(modes), RESOWNER, Some(secret(RESOWNER)), &options).unwrap()
-}
-
-#[test]
-fn https_works_with_the_test_ca_as_extra_ca_file() {
-    let token = https_client("core", Some(&server().ca_file)).request_password(JOE, password(JOE), None).unwrap();
-    assert!(token.access_token().starts_with("at-"));
-}
-
-#[test]
-fn https_without_trusting_the_ca_is_a_tls_error() {
-    let err = https_client("core", None).request_password(JOE, password(JOE), None).unwrap_err();
-    assert_eq!((err.status(), err.http_status()), (Status::Tls, None));
-    assert!(err.message().contains("not signed by a trusted CA"), "{}", err.message());
-}
-
-#[test]
-fn https_to_a_host_the_certificate_does_not_name_is_a_tls_error() {
-    let mut options = ClientOptions::default();
-    options.set_ca_file(Some(server().ca_file.clone().into())).unwrap();
-    let url = format!("{}/core/connect/token", server().https_wrong_host);
-    let err = TokenClient::new(&url, RESOWNER, Some(secret(RESOWNER)), &options)
-        .unwrap()
-        .request_password(JOE, password(JOE), None)
-        .unwrap_err();
-    assert_eq!(err.status(), Status::Tls);
-    assert!(err.message().contains("not valid for that host name"), "{}", err.message());
-}
-
-#[test]
-fn unusable_ca_files_are_invalid_arguments_at_creation() {
-    let dir = std::env::temp_dir().join(format!("qflow-ca-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let not_pem = dir.join("not.pem");
-    std::fs::write(&not_pem, "hello").unwrap();
-    for path in [dir.join("missing.pem"), not_pem] {
-        let mut options = ClientOptions::default();
-        options.set_ca_file(Some(path.clone())).unwrap();
-        let err = TokenClient::new(&server().https_url("core"), RESOWNER, None, &options).unwrap_err();
-        assert_eq!(err.status(), Status::InvalidArgument);
-        assert!(err.message().starts_with("ca_file"), "{}", err.message());
-    }
-    std::fs::remove_dir_all(dir).unwrap();
-}
 
 #[test]
 fn one_client_reuses_one_connection() {

@@ -32,3 +32,10 @@ pub use source::*;
 pub use strings::*;
 pub use token::*;
 pub use version::*;
+
+/// Builds the C view of a token as `qflow_token` getters would, for the fuzz target.
+#[doc(hidden)]
+pub(crate) fn fuzz_token_view(token: &crate::Token) {
+    let view = view::CView::new(token.fields(), token.raw_json());
+    let _ = (view.string("access_token"), view.get("expires_in"), view.raw_json());
+}

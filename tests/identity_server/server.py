@@ -42,11 +42,15 @@ counts them and the distinct connections they used. The HTTP listener also acts 
 to itself, so proxy settings can be tested.
 
 On start-up one JSON line is printed (and written to --ready-file): the base URLs and the CA file.
+With --tls there are four HTTPS listeners, all with certificates from one CA made at start-up:
+`https` (valid for 127.0.0.1, ::1, localhost), `https_wrong_host` (certificate for another name),
+`https_expired` (certificate expired in 2020) and `https_tls11` (valid certificate, TLS 1.1 at most).
 The server stops on SIGTERM/SIGINT, or when its standard input closes if --exit-on-stdin-eof is given
 (so that a test harness that dies cannot leave it running).
 """
 
 import argparse
+import warnings
 import base64
 import http.server
 import json
@@ -65,6 +69,8 @@ import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# TLS 1.1 is deprecated; serving it on purpose is the point of the https_tls11 listener.
+warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*TLSv1")
 ENDPOINTS = ("/connect/token", "/connect/revocation", "/connect/introspect", "/connect/userinfo",
              "/.well-known/openid-configuration")
 RFC8414_PREFIX = "/.well-known/oauth-authorization-server"
@@ -588,9 +594,37 @@ class Server6(Server):
     address_family = socket.AF_INET6
 
 
+# The HTTPS listeners of --tls: (name in the start-up line, certificate, highest TLS version).
+TLS_LISTENERS = (
+    ("https", "server", None),
+    ("https_wrong_host", "wronghost", None),
+    ("https_expired", "expired", None),
+    ("https_tls11", "server", ssl.TLSVersion.TLSv1_1),
+)
+
+# Leaf certificates: name -> (subjectAltName, validity as openssl ca options).
+LEAVES = {
+    "server": ("IP:127.0.0.1,IP:::1,DNS:localhost", ["-days", "2"]),
+    "wronghost": ("DNS:wrong-host.invalid", ["-days", "2"]),
+    "expired": ("IP:127.0.0.1,IP:::1,DNS:localhost", ["-startdate", "20200101000000Z", "-enddate", "20200201000000Z"]),
+}
+
+CA_CONFIG = """[ca]
+default_ca = test_ca
+[test_ca]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = any
+[any]
+commonName = supplied
+"""
+
+
 def make_test_ca(directory):
-    """A CA and two server certificates made with the openssl command: `server` for 127.0.0.1, ::1
-    and localhost, and `wronghost` for wrong-host.invalid only (to test host-name checks)."""
+    """A CA and the LEAVES it signs, made with the openssl command; returns the CA file and
+    {leaf: (certificate, key)}."""
     if shutil.which("openssl") is None:
         raise SystemExit("identity-server: the openssl command is needed for --tls (apt-get install openssl)")
 
@@ -598,18 +632,25 @@ def make_test_ca(directory):
         subprocess.run(["openssl", *args], cwd=directory, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
+    def write(name, text):
+        with open(os.path.join(directory, name), "w") as f:
+            f.write(text)
+
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
         "-subj", "/CN=qflow-auth local test CA",
         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    write("ca.cnf", CA_CONFIG)
+    write("index.txt", "")
+    write("serial", "01\n")
     leaves = {}
-    for name, names in (("server", "IP:127.0.0.1,IP:::1,DNS:localhost"), ("wronghost", "DNS:wrong-host.invalid")):
+    for name, (names, validity) in LEAVES.items():
         run("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
-        with open(os.path.join(directory, name + ".ext"), "w") as f:
-            f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
-                    "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n" % names)
-        run("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext")
+        write(name + ".ext", "subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
+              "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n" % names)
+        # `openssl ca`, unlike `openssl x509 -req`, can set a validity in the past (the expired leaf).
+        run("ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-notext",
+            "-in", name + ".csr", "-out", name + ".pem", "-extfile", name + ".ext", *validity)
         leaves[name] = (os.path.join(directory, name + ".pem"), os.path.join(directory, name + ".key"))
     return os.path.join(directory, "ca.pem"), leaves
 
@@ -635,7 +676,8 @@ def main():
 
     http_server = Server(("127.0.0.1", args.port), Handler)
     info = {"pid": os.getpid(), "http": "http://127.0.0.1:%d" % http_server.server_address[1],
-            "https": None, "https_wrong_host": None, "http6": None, "ca_file": None}
+            "http6": None, "ca_file": None}
+    info.update({key: None for key, _, _ in TLS_LISTENERS})
     serve(http_server)
 
     try:
@@ -650,9 +692,14 @@ def main():
         workdir = tempfile.mkdtemp(prefix="qflow-identity-")
         ca_file, leaves = make_test_ca(workdir)
         info["ca_file"] = ca_file
-        for name, key in (("server", "https"), ("wronghost", "https_wrong_host")):
+        for key, leaf, highest_version in TLS_LISTENERS:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*leaves[name])
+            context.load_cert_chain(*leaves[leaf])
+            if highest_version is not None:
+                # An outdated server: TLS 1.0/1.1 only, which OpenSSL 3 allows at security level 0.
+                context.minimum_version = ssl.TLSVersion.TLSv1
+                context.maximum_version = highest_version
+                context.set_ciphers("DEFAULT:@SECLEVEL=0")
             https_server = Server(("127.0.0.1", 0), Handler)
             https_server.tls_context = context
             info[key] = "https://127.0.0.1:%d" % https_server.server_address[1]

@@ -12,6 +12,10 @@ pub struct IdentityServer {
     pub https: String,
     /// HTTPS with a certificate (from the same CA) for another host name.
     pub https_wrong_host: String,
+    /// HTTPS with a certificate that expired in 2020.
+    pub https_expired: String,
+    /// HTTPS limited to TLS 1.1, with a valid certificate.
+    pub https_tls11: String,
     pub http6: Option<String>,
     pub ca_file: String,
     /// Kept for its stdin: the server exits when this process ends and the pipe closes.
@@ -38,6 +42,8 @@ pub fn server() -> &'static IdentityServer {
             http: text("http").unwrap(),
             https: text("https").unwrap(),
             https_wrong_host: text("https_wrong_host").unwrap(),
+            https_expired: text("https_expired").unwrap(),
+            https_tls11: text("https_tls11").unwrap(),
             http6: text("http6"),
             ca_file: text("ca_file").unwrap(),
             _child: Mutex::new(child),
