@@ -70,6 +70,11 @@ enum qflow_status
   QFLOW_STATUS_MALFORMED_RESPONSE = 7,
   // A bug in this library (including a caught panic). Please report it.
   QFLOW_STATUS_INTERNAL = 8,
+  // The object cannot do what was asked in its current state, e.g. a token source that has neither
+  // a refresh token nor a kept password left to renew with.
+  QFLOW_STATUS_INVALID_STATE = 9,
+  // A local file operation failed (the token file cache): permissions, a full disk, a lock.
+  QFLOW_STATUS_IO = 10,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -210,6 +215,22 @@ qflow_status qflow_client_new_from_authority(const char *authority,
                                              const char *client_secret,
                                              const struct qflow_client_options *options,
                                              struct qflow_client **client_out);
+
+// The token endpoint: the `token_url` given to `qflow_client_new`, or the one discovery found.
+//
+// Ownership: borrowed; valid until `qflow_client_free(client)`. NULL client: returns NULL.
+const char *qflow_client_token_url(const struct qflow_client *client);
+
+// The revocation endpoint (set in the options or found by discovery); NULL when the client has none.
+//
+// Ownership: borrowed; valid until `qflow_client_free(client)`.
+const char *qflow_client_revocation_url(const struct qflow_client *client);
+
+// The introspection endpoint; NULL when the client has none. As for `qflow_client_revocation_url`.
+const char *qflow_client_introspection_url(const struct qflow_client *client);
+
+// The userinfo endpoint; NULL when the client has none. As for `qflow_client_revocation_url`.
+const char *qflow_client_userinfo_url(const struct qflow_client *client);
 
 // The `issuer` named by the discovery document, for a client made by
 // `qflow_client_new_from_authority`; NULL otherwise.
@@ -372,6 +393,12 @@ const char *qflow_last_error_description(void);
 // Ownership: borrowed; valid until the next fallible call on this thread. Do not free.
 // Thread-safety: reads only the calling thread's state.
 const char *qflow_last_error_uri(void);
+
+// How long, in seconds, the server asked to wait before retrying (`Retry-After`, e.g. with a 503
+// from revocation) for the last failure on this thread; 0 when it did not say.
+//
+// Thread-safety: reads only the calling thread's state.
+uint64_t qflow_last_error_retry_after(void);
 
 // A static description of a status code, e.g. "network error"; "unknown status" for a value that
 // is not a `qflow_status`.

@@ -108,6 +108,21 @@ impl TokenClient {
         self.endpoints.token.as_str()
     }
 
+    /// The revocation endpoint, if the client has one (from its options or discovery).
+    pub fn revocation_url(&self) -> Option<&str> {
+        self.endpoints.revocation.as_ref().map(Endpoint::as_str)
+    }
+
+    /// The introspection endpoint, if the client has one.
+    pub fn introspection_url(&self) -> Option<&str> {
+        self.endpoints.introspection.as_ref().map(Endpoint::as_str)
+    }
+
+    /// The userinfo endpoint, if the client has one.
+    pub fn userinfo_url(&self) -> Option<&str> {
+        self.endpoints.userinfo.as_ref().map(Endpoint::as_str)
+    }
+
     pub fn client_id(&self) -> &str {
         &self.client_id
     }

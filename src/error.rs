@@ -29,6 +29,11 @@ pub enum Status {
     MalformedResponse = 7,
     /// A bug in this library (including a caught panic). Please report it.
     Internal = 8,
+    /// The object cannot do what was asked in its current state, e.g. a token source that has neither
+    /// a refresh token nor a kept password left to renew with.
+    InvalidState = 9,
+    /// A local file operation failed (the token file cache): permissions, a full disk, a lock.
+    Io = 10,
 }
 
 impl Status {
@@ -49,12 +54,14 @@ impl Status {
             Status::Oauth => c"OAuth error from the server",
             Status::MalformedResponse => c"malformed response",
             Status::Internal => c"internal error",
+            Status::InvalidState => c"invalid state",
+            Status::Io => c"local I/O error",
         }
     }
 
     /// The status for a raw code, if the code is one of ours.
     pub fn from_code(code: u32) -> Option<Status> {
-        const ALL: [Status; 9] = [
+        const ALL: [Status; 11] = [
             Status::Ok,
             Status::InvalidArgument,
             Status::Network,
@@ -64,6 +71,8 @@ impl Status {
             Status::Oauth,
             Status::MalformedResponse,
             Status::Internal,
+            Status::InvalidState,
+            Status::Io,
         ];
         ALL.into_iter().find(|s| *s as u32 == code)
     }
@@ -84,6 +93,7 @@ pub struct Error {
     message: String,
     http_status: Option<u16>,
     oauth: Option<OAuthError>,
+    retry_after: Option<u64>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -91,7 +101,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     pub fn new(status: Status, message: impl Into<String>) -> Error {
         debug_assert!(status != Status::Ok, "an error cannot have status Ok");
-        Error { status, message: message.into(), http_status: None, oauth: None }
+        Error { status, message: message.into(), http_status: None, oauth: None, retry_after: None }
     }
 
     pub fn invalid_argument(message: impl Into<String>) -> Error {
@@ -118,7 +128,13 @@ impl Error {
             printable(&oauth.error),
             http_status
         );
-        Error { status: Status::Oauth, message, http_status: Some(http_status), oauth: Some(oauth) }
+        Error { status: Status::Oauth, message, http_status: Some(http_status), oauth: Some(oauth), retry_after: None }
+    }
+
+    /// Attaches the server's `Retry-After`, in seconds.
+    pub fn with_retry_after(mut self, seconds: u64) -> Error {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Attaches the HTTP status of the response this error came from.
@@ -141,6 +157,11 @@ impl Error {
         self.http_status
     }
 
+    /// How long the server asked to wait before retrying (`Retry-After` in seconds, e.g. with a 503).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// The server's OAuth error, for [`Status::Oauth`].
     pub fn oauth_error(&self) -> Option<&OAuthError> {
         self.oauth.as_ref()
@@ -161,6 +182,7 @@ impl fmt::Debug for Error {
             .field("message", &self.message)
             .field("http_status", &self.http_status)
             .field("oauth", &self.oauth)
+            .field("retry_after", &self.retry_after)
             .finish()
     }
 }
@@ -195,12 +217,14 @@ mod tests {
             (Status::Oauth, 6),
             (Status::MalformedResponse, 7),
             (Status::Internal, 8),
+            (Status::InvalidState, 9),
+            (Status::Io, 10),
         ];
         for (status, code) in expected {
             assert_eq!(status as u32, code);
             assert_eq!(Status::from_code(code), Some(status));
         }
-        assert_eq!(Status::from_code(9), None);
+        assert_eq!(Status::from_code(11), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! The tokens are stored in plain text: anyone who can read the files as this user (or as root), or
 //! read the disk or its backups, can use them. Passwords and client secrets are never written.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Status};
 use crate::secret::Secret;
 use crate::token::Token;
 use serde_json::{json, Value};
@@ -104,7 +104,7 @@ impl FileCache {
 }
 
 fn io_error(action: &str, path: &Path, error: std::io::Error) -> Error {
-    Error::internal(format!("cannot {action} the token cache file {}: {}", path.display(), error.kind()))
+    Error::new(Status::Io, format!("cannot {action} the token cache file {}: {}", path.display(), error.kind()))
 }
 
 #[cfg(unix)]

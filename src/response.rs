@@ -77,10 +77,16 @@ fn check_error(response: &HttpResponse, members: Option<&Map<String, Value>>, wh
         shown_content_type(response.content_type.as_deref()),
         response.body.len()
     );
-    if let Some(seconds) = response.retry_after.as_deref().and_then(|v| v.trim().parse::<u64>().ok()) {
+    // Retry-After may also be an HTTP date; only the seconds form is understood.
+    let retry_after = response.retry_after.as_deref().and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(seconds) = retry_after {
         message.push_str(&format!("; the server asks to retry after {seconds} s"));
     }
-    Err(Error::http(status, message))
+    let error = Error::http(status, message);
+    Err(match retry_after {
+        Some(seconds) => error.with_retry_after(seconds),
+        None => error,
+    })
 }
 
 fn shown_content_type(content_type: Option<&str>) -> String {
@@ -157,6 +163,7 @@ mod tests {
         let err = no_content(r, "the revocation endpoint").unwrap_err();
         assert_eq!((err.status(), err.http_status()), (Status::Http, Some(503)));
         assert!(err.message().contains("retry after 7 s"), "{}", err.message());
+        assert_eq!(err.retry_after(), Some(7));
     }
 
     #[test]

@@ -307,7 +307,7 @@ impl TokenSource {
 }
 
 fn cannot_renew(made_from: &str) -> Error {
-    Error::invalid_argument(format!(
+    Error::new(Status::InvalidState, format!(
         "the token cannot be renewed: this source was made from {made_from} and has no refresh token left \
          (ask for the offline_access scope, or keep the password with keep_password)"
     ))

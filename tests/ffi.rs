@@ -268,7 +268,7 @@ fn status_strings_and_version() {
     assert_eq!(text(qflow_status_str(0)).as_deref(), Some("success"));
     assert_eq!(text(qflow_status_str(6)).as_deref(), Some("OAuth error from the server"));
     assert_eq!(text(qflow_status_str(999)).as_deref(), Some("unknown status"));
-    for code in 0..=8 {
+    for code in 0..=10 {
         assert_eq!(text(qflow_status_str(code)).as_deref(), Status::from_code(code).map(Status::description));
     }
     assert_eq!(text(qflow_version()).as_deref(), Some(env!("CARGO_PKG_VERSION")));
@@ -335,5 +335,37 @@ fn claims_and_discovery_through_the_c_abi() {
         let status = qflow_client_new_from_authority(c("http://example.com/core").as_ptr(), c(RESOWNER).as_ptr(), null(), null(), &mut client);
         assert_eq!(status, Status::InvalidArgument);
         assert!(last_message().starts_with("authority"), "{}", last_message());
+    }
+}
+
+#[test]
+fn endpoint_getters_and_retry_after() {
+    unsafe {
+        let options = qflow_client_options_new();
+        let revocation = server().url("unavailable").replace("/connect/token", "/connect/revocation");
+        assert_eq!(qflow_client_options_set_revocation_url(options, c(&revocation).as_ptr()), Status::Ok);
+        let mut client = null_mut();
+        let url = server().url("core");
+        assert_eq!(qflow_client_new(c(&url).as_ptr(), c(RESOWNER).as_ptr(), c(secret(RESOWNER)).as_ptr(), options, &mut client), Status::Ok);
+        qflow_client_options_free(options);
+        assert_eq!(text(qflow_client_token_url(client)), Some(url));
+        assert_eq!(text(qflow_client_revocation_url(client)), Some(revocation));
+        assert!(qflow_client_introspection_url(client).is_null());
+        assert!(qflow_client_userinfo_url(client).is_null());
+        assert!(qflow_client_token_url(null()).is_null());
+
+        assert_eq!(qflow_client_revoke(client, c("at-x").as_ptr(), null()), Status::Http);
+        assert_eq!(qflow_last_error_http_status(), 503);
+        assert_eq!(qflow_last_error_retry_after(), 7);
+        assert_eq!(qflow_client_revoke(client, c("").as_ptr(), null()), Status::InvalidArgument);
+        assert_eq!(qflow_last_error_retry_after(), 0, "cleared by the next call");
+        qflow_client_free(client);
+
+        let mut discovered = null_mut();
+        let authority = format!("{}/core", server().http);
+        assert_eq!(qflow_client_new_from_authority(c(&authority).as_ptr(), c(RESOWNER).as_ptr(), null(), null(), &mut discovered), Status::Ok);
+        assert_eq!(text(qflow_client_token_url(discovered)), Some(format!("{authority}/connect/token")));
+        assert_eq!(text(qflow_client_userinfo_url(discovered)), Some(format!("{authority}/connect/userinfo")));
+        qflow_client_free(discovered);
     }
 }

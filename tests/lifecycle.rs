@@ -134,7 +134,7 @@ fn password_is_discarded_unless_kept() {
     source.token().unwrap();
     source.invalidate().unwrap();
     let err = source.token().unwrap_err();
-    assert_eq!(err.status(), Status::InvalidArgument);
+    assert_eq!(err.status(), Status::InvalidState);
     assert!(err.message().contains("keep_password"), "{}", err.message());
     assert!(!format!("{source:?}").contains(password(JOE)));
 

@@ -3,7 +3,9 @@
 //! Functions: `qflow_client_new`, `qflow_client_new_from_authority`, `qflow_client_request_password`,
 //! `qflow_client_request_client_credentials`, `qflow_client_request_refresh`,
 //! `qflow_client_request_grant`, `qflow_client_revoke`, `qflow_client_introspect`,
-//! `qflow_client_userinfo`, `qflow_client_issuer`, `qflow_client_discovery_warning`,
+//! `qflow_client_userinfo`, `qflow_client_token_url`, `qflow_client_revocation_url`,
+//! `qflow_client_introspection_url`, `qflow_client_userinfo_url`, `qflow_client_issuer`,
+//! `qflow_client_discovery_warning`,
 //! `qflow_client_free`.
 
 use super::boundary::{call, handle, infallible, optional_str, out_param, required_str};
@@ -28,7 +30,11 @@ use std::sync::Arc;
 #[allow(non_camel_case_types)]
 pub struct qflow_client {
     inner: Arc<TokenClient>,
-    /// What discovery reported, as C strings for the borrowed getters.
+    /// The endpoints and what discovery reported, as C strings for the borrowed getters.
+    token_url: CString,
+    revocation_url: Option<CString>,
+    introspection_url: Option<CString>,
+    userinfo_url: Option<CString>,
     issuer: Option<CString>,
     discovery_warning: Option<CString>,
 }
@@ -36,9 +42,15 @@ pub struct qflow_client {
 impl qflow_client {
     fn new(inner: TokenClient) -> qflow_client {
         let discovery = inner.discovery();
-        let issuer = discovery.and_then(|d| d.issuer()).map(lossy_c_string);
-        let discovery_warning = discovery.and_then(|d| d.warning()).map(lossy_c_string);
-        qflow_client { inner: Arc::new(inner), issuer, discovery_warning }
+        qflow_client {
+            token_url: lossy_c_string(inner.token_url()),
+            revocation_url: inner.revocation_url().map(lossy_c_string),
+            introspection_url: inner.introspection_url().map(lossy_c_string),
+            userinfo_url: inner.userinfo_url().map(lossy_c_string),
+            issuer: discovery.and_then(|d| d.issuer()).map(lossy_c_string),
+            discovery_warning: discovery.and_then(|d| d.warning()).map(lossy_c_string),
+            inner: Arc::new(inner),
+        }
     }
 
     /// The core client, for objects (token sources) that keep using it after the handle is freed.
@@ -137,13 +149,46 @@ pub unsafe extern "C" fn qflow_client_new_from_authority(
     })
 }
 
+/// A borrowed C string of an optional client string.
+fn borrowed(text: &Option<CString>) -> *const c_char {
+    text.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
+}
+
+/// The token endpoint: the `token_url` given to `qflow_client_new`, or the one discovery found.
+///
+/// Ownership: borrowed; valid until `qflow_client_free(client)`. NULL client: returns NULL.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_token_url(client: *const qflow_client) -> *const c_char {
+    read(client, std::ptr::null(), |c| c.token_url.as_ptr())
+}
+
+/// The revocation endpoint (set in the options or found by discovery); NULL when the client has none.
+///
+/// Ownership: borrowed; valid until `qflow_client_free(client)`.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_revocation_url(client: *const qflow_client) -> *const c_char {
+    read(client, std::ptr::null(), |c| borrowed(&c.revocation_url))
+}
+
+/// The introspection endpoint; NULL when the client has none. As for `qflow_client_revocation_url`.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_introspection_url(client: *const qflow_client) -> *const c_char {
+    read(client, std::ptr::null(), |c| borrowed(&c.introspection_url))
+}
+
+/// The userinfo endpoint; NULL when the client has none. As for `qflow_client_revocation_url`.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_client_userinfo_url(client: *const qflow_client) -> *const c_char {
+    read(client, std::ptr::null(), |c| borrowed(&c.userinfo_url))
+}
+
 /// The `issuer` named by the discovery document, for a client made by
 /// `qflow_client_new_from_authority`; NULL otherwise.
 ///
 /// Ownership: borrowed; valid until `qflow_client_free(client)`.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_client_issuer(client: *const qflow_client) -> *const c_char {
-    read(client, std::ptr::null(), |c| c.issuer.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()))
+    read(client, std::ptr::null(), |c| borrowed(&c.issuer))
 }
 
 /// A message about something discovery found worth reporting but no reason to fail, e.g. an `issuer`
@@ -153,7 +198,7 @@ pub unsafe extern "C" fn qflow_client_issuer(client: *const qflow_client) -> *co
 /// Ownership: borrowed; valid until `qflow_client_free(client)`.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_client_discovery_warning(client: *const qflow_client) -> *const c_char {
-    read(client, std::ptr::null(), |c| c.discovery_warning.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()))
+    read(client, std::ptr::null(), |c| borrowed(&c.discovery_warning))
 }
 
 /// Releases a client and zeroes the client secret it held.

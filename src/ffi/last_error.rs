@@ -12,6 +12,7 @@ struct LastError {
     oauth_error: Option<CString>,
     oauth_error_description: Option<CString>,
     oauth_error_uri: Option<CString>,
+    retry_after: u64,
 }
 
 thread_local! {
@@ -31,6 +32,7 @@ pub(crate) fn set(error: &Error) {
         oauth_error: oauth.map(|o| lossy_c_string(&o.error)),
         oauth_error_description: oauth.and_then(|o| o.description.as_deref()).map(lossy_c_string),
         oauth_error_uri: oauth.and_then(|o| o.uri.as_deref()).map(lossy_c_string),
+        retry_after: error.retry_after().unwrap_or(0),
     };
     LAST_ERROR.with(|last| *last.borrow_mut() = Some(stored));
 }
@@ -98,6 +100,15 @@ pub extern "C" fn qflow_last_error_description() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn qflow_last_error_uri() -> *const c_char {
     read(|e| borrowed(e.oauth_error_uri.as_ref()), std::ptr::null())
+}
+
+/// How long, in seconds, the server asked to wait before retrying (`Retry-After`, e.g. with a 503
+/// from revocation) for the last failure on this thread; 0 when it did not say.
+///
+/// Thread-safety: reads only the calling thread's state.
+#[no_mangle]
+pub extern "C" fn qflow_last_error_retry_after() -> u64 {
+    read(|e| e.retry_after, 0)
 }
 
 /// A static description of a status code, e.g. "network error"; "unknown status" for a value that

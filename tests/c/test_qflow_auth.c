@@ -352,6 +352,8 @@ static void test_status_strings(void) {
     CHECK_STR(qflow_status_str(QFLOW_STATUS_OAUTH), "OAuth error from the server");
     CHECK_STR(qflow_status_str(QFLOW_STATUS_MALFORMED_RESPONSE), "malformed response");
     CHECK_STR(qflow_status_str(QFLOW_STATUS_INTERNAL), "internal error");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_INVALID_STATE), "invalid state");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_IO), "local I/O error");
     CHECK_STR(qflow_status_str(1000), "unknown status");
 }
 
@@ -552,7 +554,28 @@ static void test_discovery_revocation_introspection_userinfo(void) {
     CHECK(contains(qflow_client_discovery_warning(client), "differs from the authority"));
     qflow_client_free(client);
 
+    snprintf(authority, sizeof authority, "%s/core", http_base);
+    CHECK(qflow_client_new_from_authority(authority, RESOWNER, NULL, NULL, &client) == QFLOW_STATUS_OK);
+    char expected[600];
+    snprintf(expected, sizeof expected, "%s/connect/token", authority);
+    CHECK_STR(qflow_client_token_url(client), expected);
+    snprintf(expected, sizeof expected, "%s/connect/revocation", authority);
+    CHECK_STR(qflow_client_revocation_url(client), expected);
+    qflow_client_free(client);
+
+    /* A 503 from revocation carries the server's Retry-After. */
+    qflow_client_options *options = qflow_client_options_new();
+    snprintf(expected, sizeof expected, "%s/unavailable/connect/revocation", http_base);
+    CHECK(qflow_client_options_set_revocation_url(options, expected) == QFLOW_STATUS_OK);
+    qflow_client *busy = new_client(URL("core"), RESOWNER, RESOWNER_SECRET, options);
+    qflow_client_options_free(options);
+    CHECK(qflow_client_revoke(busy, "at-x", NULL) == QFLOW_STATUS_HTTP);
+    CHECK(qflow_last_error_http_status() == 503);
+    CHECK(qflow_last_error_retry_after() == 7);
+    qflow_client_free(busy);
+
     qflow_client *plain = new_client(URL("core"), RESOWNER, RESOWNER_SECRET, NULL);
+    CHECK(qflow_client_revocation_url(plain) == NULL);
     CHECK(qflow_client_revoke(plain, "x", NULL) == QFLOW_STATUS_INVALID_ARGUMENT);
     CHECK(contains(qflow_last_error_message(), "revocation endpoint"));
     CHECK(qflow_client_issuer(plain) == NULL);

@@ -9,6 +9,8 @@ enum qflow_status
   QFLOW_STATUS_OAUTH = 6,
   QFLOW_STATUS_MALFORMED_RESPONSE = 7,
   QFLOW_STATUS_INTERNAL = 8,
+  QFLOW_STATUS_INVALID_STATE = 9,
+  QFLOW_STATUS_IO = 10,
 };
 typedef uint32_t qflow_status;
 enum qflow_auth_method
@@ -39,6 +41,10 @@ qflow_status qflow_client_new_from_authority(const char *authority,
                                              const char *client_secret,
                                              const struct qflow_client_options *options,
                                              struct qflow_client **client_out);
+const char *qflow_client_token_url(const struct qflow_client *client);
+const char *qflow_client_revocation_url(const struct qflow_client *client);
+const char *qflow_client_introspection_url(const struct qflow_client *client);
+const char *qflow_client_userinfo_url(const struct qflow_client *client);
 const char *qflow_client_issuer(const struct qflow_client *client);
 const char *qflow_client_discovery_warning(const struct qflow_client *client);
 void qflow_client_free(struct qflow_client *client);
@@ -76,6 +82,7 @@ const char *qflow_last_error_message(void);
 const char *qflow_last_error_oauth_error(void);
 const char *qflow_last_error_description(void);
 const char *qflow_last_error_uri(void);
+uint64_t qflow_last_error_retry_after(void);
 const char *qflow_status_str(uint32_t status);
 struct qflow_client_options *qflow_client_options_new(void);
 void qflow_client_options_free(struct qflow_client_options *options);
