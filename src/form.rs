@@ -6,13 +6,12 @@ use zeroize::Zeroizing;
 /// Encodes name/value pairs as a form body: UTF-8, then percent-encoding, space as `+`, so `+`, `&`, `=`
 /// and `%` in a password travel as `%2B`, `%26`, `%3D` and `%25`.
 ///
-/// The body holds secrets, so it is sized exactly before writing: growing a `String` would leave
-/// copies of the password in freed memory that nothing zeroes.
+/// The body holds secrets, so it is allocated once, big enough for the worst case (every byte
+/// percent-encoded): growing a `String` would leave copies of the password in freed memory that
+/// nothing zeroes.
 pub fn encode(pairs: &[(&str, &str)]) -> Zeroizing<String> {
-    let separators = pairs.len().saturating_sub(1) + pairs.len(); // '&' between pairs, '=' in each
-    let capacity = separators + pairs.iter().map(|(n, v)| encoded_len(n) + encoded_len(v)).sum::<usize>();
-
-    let mut body = Zeroizing::new(String::with_capacity(capacity));
+    let worst_case = pairs.iter().map(|(n, v)| 3 * (n.len() + v.len()) + 2).sum::<usize>();
+    let mut body = Zeroizing::new(String::with_capacity(worst_case));
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
             body.push('&');
@@ -21,19 +20,16 @@ pub fn encode(pairs: &[(&str, &str)]) -> Zeroizing<String> {
         body.push('=');
         body.extend(form_urlencoded::byte_serialize(value.as_bytes()));
     }
-    debug_assert_eq!(body.len(), capacity);
+    debug_assert!(body.len() <= worst_case, "no reallocation");
     body
 }
 
 /// One form-encoded value, e.g. a client id or secret for RFC 6749 section 2.3.1 Basic credentials.
+/// Allocated once for the worst case, as in [`encode`].
 pub fn encode_component(value: &str) -> Zeroizing<String> {
-    let mut out = Zeroizing::new(String::with_capacity(encoded_len(value)));
+    let mut out = Zeroizing::new(String::with_capacity(3 * value.len()));
     out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
     out
-}
-
-fn encoded_len(value: &str) -> usize {
-    form_urlencoded::byte_serialize(value.as_bytes()).map(str::len).sum()
 }
 
 /// Normalises a scope list to RFC 6749's space-separated form.

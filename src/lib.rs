@@ -12,6 +12,7 @@ mod file_cache;
 mod form;
 mod options;
 mod quick;
+mod resolver;
 mod response;
 mod secret;
 mod source;

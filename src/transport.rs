@@ -8,6 +8,8 @@ use std::io::{self, Read};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use crate::resolver::CachingResolver;
+use ureq::unversioned::transport::DefaultConnector;
 use ureq::{Agent, Proxy};
 use zeroize::Zeroizing;
 
@@ -65,7 +67,7 @@ impl Transport {
             .max_idle_connections(MAX_IDLE_CONNECTIONS)
             .build();
         Ok(Transport {
-            agent: Agent::new_with_config(config),
+            agent: Agent::with_parts(config, DefaultConnector::default(), CachingResolver::default()),
             proxy_from_environment,
             connect_timeout: options.connect_timeout(),
             timeout: options.timeout(),
