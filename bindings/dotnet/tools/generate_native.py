@@ -42,8 +42,9 @@ ENUMS = {
     "qflow_auth_method": ("ClientAuthMethod", "QFLOW_AUTH_METHOD_"),
 }
 
-# Words that pascal() would spell differently from .NET usage.
-WORDS = {"OAUTH": "OAuth"}
+# Words that pascal() would spell differently from .NET usage (two-letter acronyms stay upper case, as in
+# System.IO).
+WORDS = {"OAUTH": "OAuth", "IO": "IO"}
 
 INTEGERS = {
     "uint16_t": "ushort",

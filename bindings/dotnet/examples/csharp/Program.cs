@@ -73,6 +73,7 @@ internal static class Program
                 {
                     Console.Error.WriteLine("discovery: " + discovered.DiscoveryWarning);
                 }
+                Console.WriteLine("token endpoint: " + discovered.TokenUrl); // the one discovery found
                 using (Token token = await discovered.RequestPasswordTokenAsync(Username, Password, Scopes))
                 {
                     using (Claims user = await discovered.GetUserInfoAsync(token.AccessToken))

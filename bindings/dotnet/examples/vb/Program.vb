@@ -73,6 +73,7 @@ Module Program
             If discovered.DiscoveryWarning IsNot Nothing Then
                 Console.Error.WriteLine($"discovery: {discovered.DiscoveryWarning}")
             End If
+            Console.WriteLine($"token endpoint: {discovered.TokenUrl}") ' the one discovery found
             Using signedIn As Token = Await discovered.RequestPasswordTokenAsync(Username, Password, Scopes)
                 Using user As Claims = Await discovered.GetUserInfoAsync(signedIn.AccessToken)
                     Console.WriteLine($"issuer: {discovered.Issuer}, user: {user("sub")}")

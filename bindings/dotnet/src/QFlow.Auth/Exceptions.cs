@@ -4,10 +4,11 @@ using System.Net;
 namespace QFlow.Auth
 {
     /// <summary>
-    /// The base of every error a token request reports: catch it to handle them all. Bad input is not
-    /// one of them: it throws <see cref="ArgumentException"/> (or <see cref="ArgumentNullException"/>,
-    /// <see cref="ArgumentOutOfRangeException"/>) as usual in .NET, and a disposed client throws
-    /// <see cref="ObjectDisposedException"/>.
+    /// The base of every error a token request reports: catch it to handle them all. Misuse is not
+    /// one of them: bad input throws <see cref="ArgumentException"/> (or <see cref="ArgumentNullException"/>,
+    /// <see cref="ArgumentOutOfRangeException"/>) as usual in .NET, a disposed client throws
+    /// <see cref="ObjectDisposedException"/>, and a call the object's state does not allow (a token source
+    /// with nothing left to renew with) throws <see cref="InvalidOperationException"/>.
     /// </summary>
     /// <remarks>
     /// The message comes from the native library and is safe to log: it never contains a password,
@@ -129,13 +130,28 @@ namespace QFlow.Auth
     /// says which.</summary>
     public class HttpStatusException : QFlowAuthException
     {
-        /// <summary>Creates the exception.</summary>
+        /// <summary>Creates the exception, without a <see cref="RetryAfter"/>.</summary>
         /// <param name="message">A description safe to log.</param>
         /// <param name="httpStatusCode">The HTTP status of the response.</param>
         public HttpStatusException(string message, HttpStatusCode? httpStatusCode)
-            : base(QFlowStatus.Http, message, httpStatusCode)
+            : this(message, httpStatusCode, null)
         {
         }
+
+        /// <summary>Creates the exception.</summary>
+        /// <param name="message">A description safe to log.</param>
+        /// <param name="httpStatusCode">The HTTP status of the response.</param>
+        /// <param name="retryAfter">The server's <c>Retry-After</c>, or null when it sent none.</param>
+        public HttpStatusException(string message, HttpStatusCode? httpStatusCode, TimeSpan? retryAfter)
+            : base(QFlowStatus.Http, message, httpStatusCode)
+        {
+            RetryAfter = retryAfter;
+        }
+
+        /// <summary>How long the server asked to wait before trying again: its <c>Retry-After</c> header in
+        /// seconds, e.g. 7 s with a 503 (Service Unavailable) from the revocation endpoint; null when it sent
+        /// none (or sent 0, or an HTTP date, which is not read).</summary>
+        public TimeSpan? RetryAfter { get; }
     }
 
     /// <summary>The response could not be used: not JSON, no access token, or larger than
@@ -147,6 +163,21 @@ namespace QFlow.Auth
         /// <param name="httpStatusCode">The HTTP status of the response.</param>
         public MalformedResponseException(string message, HttpStatusCode? httpStatusCode)
             : base(QFlowStatus.MalformedResponse, message, httpStatusCode)
+        {
+        }
+    }
+
+    /// <summary>A local file operation failed: the token file cache of a <see cref="TokenSource"/> (see
+    /// <see cref="TokenSourceOptions.FileCacheDirectory"/>) could not be opened, locked or removed, e.g.
+    /// because the directory was made read-only or removed, the disk is full, or the lock failed. An
+    /// environment problem, not a bug; the message names the file and what went wrong.</summary>
+    public class LocalIOException : QFlowAuthException
+    {
+        /// <summary>Creates the exception.</summary>
+        /// <param name="message">A description safe to log.</param>
+        /// <param name="httpStatusCode">Always null in practice: no HTTP response is involved.</param>
+        public LocalIOException(string message, HttpStatusCode? httpStatusCode)
+            : base(QFlowStatus.IO, message, httpStatusCode)
         {
         }
     }

@@ -57,20 +57,23 @@ namespace QFlow.Auth
         /// <exception cref="ArgumentException">An argument or option is empty or malformed, or the CA file cannot
         /// be read.</exception>
         public TokenClient(string tokenUrl, string clientId, string clientSecret, TokenClientOptions options)
+            : this(PrepareCreate(NativeMethods.qflow_client_new, tokenUrl, nameof(tokenUrl), clientId, clientSecret,
+                options).Run(), null, clientId)
         {
-            handle = PrepareCreate(NativeMethods.qflow_client_new, tokenUrl, nameof(tokenUrl), clientId, clientSecret,
-                options).Run();
-            TokenUrl = tokenUrl;
-            ClientId = clientId;
         }
 
-        /// <summary>A client made by discovery: its endpoints came from the server's discovery document.</summary>
+        /// <summary>A client around a new native client; <paramref name="authority"/> is null unless it was made
+        /// by discovery.</summary>
         private TokenClient(ClientHandle handle, string authority, string clientId)
         {
             this.handle = handle;
             Authority = authority;
             ClientId = clientId;
             // Immutable for the client's life: copied once, so that they stay readable after Dispose.
+            TokenUrl = Utf8.Decode(NativeMethods.qflow_client_token_url(handle));
+            RevocationUrl = Utf8.Decode(NativeMethods.qflow_client_revocation_url(handle));
+            IntrospectionUrl = Utf8.Decode(NativeMethods.qflow_client_introspection_url(handle));
+            UserInfoUrl = Utf8.Decode(NativeMethods.qflow_client_userinfo_url(handle));
             Issuer = Utf8.Decode(NativeMethods.qflow_client_issuer(handle));
             DiscoveryWarning = Utf8.Decode(NativeMethods.qflow_client_discovery_warning(handle));
         }
@@ -89,7 +92,8 @@ namespace QFlow.Auth
         /// host), as for any URL. An <c>issuer</c> other than <paramref name="authority"/> does not fail
         /// (IdentityServer3 deployments often configure another one): it is reported by
         /// <see cref="DiscoveryWarning"/>. Endpoint URLs set in <paramref name="options"/> take precedence over
-        /// the document's.</remarks>
+        /// the document's. <see cref="TokenUrl"/>, <see cref="RevocationUrl"/>, <see cref="IntrospectionUrl"/> and
+        /// <see cref="UserInfoUrl"/> tell which endpoints the client ended up with.</remarks>
         /// <param name="authority">The server's base URL, e.g. <c>https://identity.qflowhub.io/core</c>.</param>
         /// <param name="clientId">The client id.</param>
         /// <param name="clientSecret">The client secret; null for a public client.</param>
@@ -134,9 +138,24 @@ namespace QFlow.Auth
         /// <see cref="FromAuthority"/>. Log it.</summary>
         public string DiscoveryWarning { get; }
 
-        /// <summary>The token endpoint given to the constructor; null for a client made by
-        /// <see cref="FromAuthority"/> (see <see cref="Authority"/>), whose endpoint came from discovery.</summary>
+        /// <summary>The token endpoint the client uses: the one given to the constructor, or for a client made by
+        /// <see cref="FromAuthority"/> the one discovery found (the document's <c>token_endpoint</c>). Never null;
+        /// readable after <see cref="Dispose"/>.</summary>
         public string TokenUrl { get; }
+
+        /// <summary>The revocation endpoint <see cref="RevokeToken"/> uses: <see cref="TokenClientOptions.RevocationUrl"/>,
+        /// or for a client made by <see cref="FromAuthority"/> the one discovery found (the option takes
+        /// precedence); null when the client has none.</summary>
+        public string RevocationUrl { get; }
+
+        /// <summary>The introspection endpoint <see cref="IntrospectToken"/> uses:
+        /// <see cref="TokenClientOptions.IntrospectionUrl"/> or the one discovery found; null when the client has
+        /// none.</summary>
+        public string IntrospectionUrl { get; }
+
+        /// <summary>The userinfo endpoint <see cref="GetUserInfo"/> uses: <see cref="TokenClientOptions.UserInfoUrl"/>
+        /// or the one discovery found; null when the client has none.</summary>
+        public string UserInfoUrl { get; }
 
         /// <summary>The client id.</summary>
         public string ClientId { get; }
@@ -327,7 +346,8 @@ namespace QFlow.Auth
         /// <exception cref="ArgumentNullException"><paramref name="token"/> is null.</exception>
         /// <exception cref="ArgumentException">An argument is empty, or the client has no revocation endpoint
         /// (set <see cref="TokenClientOptions.RevocationUrl"/> or use <see cref="FromAuthority"/>).</exception>
-        /// <exception cref="HttpStatusException">For example 503, whose message gives the server's Retry-After.</exception>
+        /// <exception cref="HttpStatusException">For example 503, with the server's Retry-After in
+        /// <see cref="HttpStatusException.RetryAfter"/> (and in the message).</exception>
         /// <exception cref="QFlowAuthException">Another failure, e.g. <see cref="OAuthException"/> with
         /// <c>invalid_client</c>.</exception>
         /// <exception cref="ObjectDisposedException">The client has been disposed.</exception>
@@ -427,7 +447,7 @@ namespace QFlow.Auth
         /// <c>TokenClient(authority https://host/core, client acme_resowner)</c>.</returns>
         public override string ToString()
         {
-            return "TokenClient(" + (TokenUrl ?? "authority " + Authority) + ", client " + ClientId +
+            return "TokenClient(" + (Authority != null ? "authority " + Authority : TokenUrl) + ", client " + ClientId +
                    (disposed ? ", disposed)" : ")");
         }
 

@@ -138,10 +138,12 @@ namespace QFlow.Auth
         /// renewed one. Dispose it when done; it stays valid after later renewals.
         /// </summary>
         /// <returns>The token.</returns>
-        /// <exception cref="ArgumentException">The token cannot be renewed: the source was made from a password
-        /// that was not kept, or from a refresh token, and has no refresh token left (the message says so; the
-        /// native library reports this as an invalid argument).</exception>
+        /// <exception cref="InvalidOperationException">The token cannot be renewed: the source was made from a
+        /// password that was not kept, or from a refresh token, and has no refresh token left (the message says
+        /// so: ask for the <c>offline_access</c> scope, or set <see cref="TokenSourceOptions.KeepPassword"/>).</exception>
         /// <exception cref="OAuthException">The server refused the renewal, e.g. <c>invalid_grant</c>.</exception>
+        /// <exception cref="LocalIOException">With <see cref="TokenSourceOptions.FileCacheDirectory"/>: the cache
+        /// entry could not be locked (e.g. the directory was removed).</exception>
         /// <exception cref="QFlowAuthException">The renewal failed otherwise; see the derived types. Every thread
         /// that waited for that renewal gets the same error; nothing is cached, so the next call tries again.</exception>
         /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
@@ -166,6 +168,7 @@ namespace QFlow.Auth
         /// <summary>The access token of <see cref="GetToken"/>, for <c>Authorization: Bearer &lt;token&gt;</c>.</summary>
         /// <returns>The access token.</returns>
         /// <exception cref="QFlowAuthException">As for <see cref="GetToken"/>.</exception>
+        /// <exception cref="InvalidOperationException">As for <see cref="GetToken"/>: nothing left to renew with.</exception>
         /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
         public string GetAccessToken()
         {
@@ -190,7 +193,8 @@ namespace QFlow.Auth
         /// <see cref="GetToken"/> renews (with the refresh token when there is one). With a file cache the shared
         /// entry is removed too if it still holds this token. Makes no request itself.
         /// </summary>
-        /// <exception cref="QFlowAuthException">The file cache entry could not be removed.</exception>
+        /// <exception cref="LocalIOException">The file cache entry could not be locked or removed (e.g. the
+        /// directory was made read-only or removed). The token is forgotten in this source all the same.</exception>
         /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
         public void Invalidate()
         {

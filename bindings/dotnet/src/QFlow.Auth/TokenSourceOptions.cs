@@ -47,6 +47,9 @@ namespace QFlow.Auth
         /// <remarks>The directory is created with mode 0700 if missing, and refused (an
         /// <see cref="ArgumentException"/> when the source is created) if it belongs to another user or others
         /// can write to it. Entries are written with mode 0600, atomically, and never through a symbolic link.
+        /// A file operation that fails later (the directory made read-only or removed, a full disk, a lock) throws
+        /// <see cref="LocalIOException"/>; a cache entry that cannot be written is skipped (the token is still
+        /// returned).
         /// The access and refresh tokens are stored in plain text: the same user, root, and anyone who can read
         /// the disk or its backups can read and use them. Passwords and client secrets are never written. Put
         /// the directory on a tmpfs (e.g. under <c>/run/user/&lt;uid&gt;</c>) if tokens must not reach the

@@ -243,8 +243,12 @@ namespace QFlow.Auth.Tests
                     Assert.StartsWith("at-", source.GetAccessToken(), "the first token, cached");
                     Assert.Equal(1, Env.Requests(tag, TokenEndpoint), "requests");
                     source.Invalidate();
-                    var e = Assert.Throws<ArgumentException>(() => source.GetToken(), "renewing without the password");
+                    // QFLOW_STATUS_INVALID_STATE: a call the source's state does not allow, not a bad argument.
+                    var e = Assert.Throws<InvalidOperationException>(() => source.GetToken(), "renewing without the password");
                     Assert.Contains("keep_password", e.Message, "the message says how to keep it");
+                    Assert.Contains("offline_access", e.Message, "the message says how to get a refresh token");
+                    Assert.Throws<InvalidOperationException>(() => source.GetAccessToken(), "GetAccessToken, again");
+                    Assert.ThrowsFrom<InvalidOperationException>(source.GetTokenAsync(), "through a task");
                     Assert.Equal(1, Env.Requests(tag, TokenEndpoint), "nothing was sent");
                 }
                 var refused = Assert.Throws<OAuthException>(() => TokenSource.ForPassword(client, Joe, "wrong"),
@@ -371,6 +375,104 @@ namespace QFlow.Auth.Tests
             }
         }
 
+        public static void FileCacheIOFailuresThrowLocalIOException()
+        {
+            string tag = Env.NewTag("cacheio");
+            string root = Env.TempPath("cacheio");
+            string dir = Path.Combine(root, "tokens");
+            try
+            {
+                using (var client = new TokenClient(Env.Url("tag-" + tag), Service, ServiceSecret))
+                using (TokenSource source = TokenSource.ForClientCredentials(client, null,
+                    new TokenSourceOptions { FileCacheDirectory = dir }))
+                {
+                    string first = source.GetAccessToken();
+                    // The directory goes away after the source was created (a clean-up of /tmp, an unmounted
+                    // volume): no process, root included, can create the lock file in it.
+                    Directory.Delete(dir, true);
+                    var e = Assert.Throws<LocalIOException>(() => source.Invalidate(), "Invalidate, the directory gone");
+                    Assert.Equal(QFlowStatus.IO, e.Status, "Status (QFLOW_STATUS_IO, no longer INTERNAL)");
+                    Assert.Equal(null, e.HttpStatusCode, "no HTTP status");
+                    Assert.Contains("token cache file " + dir, e.Message, "the message names the file");
+                    Assert.Throws<LocalIOException>(() => source.GetToken(), "the renewal cannot lock the entry");
+                    Assert.ThrowsFrom<LocalIOException>(source.GetTokenAsync(), "through a task");
+                    Assert.Equal(1, Env.Requests(tag, TokenEndpoint), "nothing was sent without the lock");
+
+                    // Not cached: once the directory is back, the source renews.
+                    Directory.CreateDirectory(dir);
+                    Env.Run("chmod", "0700 \"" + dir + "\"");
+                    Assert.True(first != source.GetAccessToken(), "renewed once the directory is back");
+                    Assert.Equal(2, Env.Requests(tag, TokenEndpoint), "requests");
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(root))
+                {
+                    Directory.Delete(root, true);
+                }
+            }
+        }
+
+        public static void FileCacheInAReadOnlyDirectoryThrowsLocalIOException()
+        {
+            string tag = Env.NewTag("cachereadonly");
+            string root = Env.TempPath("cachereadonly");
+            string dir = Path.Combine(root, "tokens");
+            try
+            {
+                using (var client = new TokenClient(Env.Url("tag-" + tag), Service, ServiceSecret))
+                using (TokenSource source = TokenSource.ForClientCredentials(client, null,
+                    new TokenSourceOptions { FileCacheDirectory = dir }))
+                {
+                    string first = source.GetAccessToken();
+                    Env.Run("chmod", "0500 \"" + dir + "\""); // read-only, after the source was created
+                    if (CanCreateFileIn(dir))
+                    {
+                        throw new SkipException("running as root, who may write to a directory of mode 0500 anyway, " +
+                            "so the read-only case cannot be provoked (LocalIOException is covered by " +
+                            nameof(FileCacheIOFailuresThrowLocalIOException) + ")");
+                    }
+                    var e = Assert.Throws<LocalIOException>(() => source.Invalidate(), "Invalidate, the directory read-only");
+                    Assert.Equal(QFlowStatus.IO, e.Status, "Status");
+                    Assert.Contains("cannot remove the token cache file " + dir, e.Message, "the message says what failed");
+
+                    Env.Run("chmod", "0700 \"" + dir + "\"");
+                    source.GetAccessToken(); // the entry that could not be removed, read back
+                    source.Invalidate();
+                    Assert.True(first != source.GetAccessToken(), "renewed once the directory is writable again");
+                    Assert.Equal(2, Env.Requests(tag, TokenEndpoint), "requests");
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(dir))
+                {
+                    Env.Run("chmod", "0700 \"" + dir + "\"");
+                }
+                if (Directory.Exists(root))
+                {
+                    Directory.Delete(root, true);
+                }
+            }
+        }
+
+        /// <summary>Whether this process can create a file in <paramref name="dir"/> (root can despite the mode).</summary>
+        private static bool CanCreateFileIn(string dir)
+        {
+            string probe = Path.Combine(dir, "probe-" + Process.GetCurrentProcess().Id);
+            try
+            {
+                File.WriteAllText(probe, "");
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException || e is IOException)
+            {
+                return false;
+            }
+            File.Delete(probe);
+            return true;
+        }
+
         internal const string FileCacheWorkerFlag = "--file-cache-worker";
 
         /// <summary>Run in child processes by <see cref="ProcessesShareATokenThroughTheFileCache"/>: prints the
@@ -451,7 +553,7 @@ namespace QFlow.Auth.Tests
                 Assert.Equal(authority, client.Issuer, "Issuer");
                 Assert.Equal(null, client.DiscoveryWarning, "no warning when the issuer is the authority");
                 Assert.Equal(authority, client.Authority, "Authority");
-                Assert.Equal(null, client.TokenUrl, "TokenUrl (the endpoint came from discovery)");
+                Assert.Equal(authority + "/connect/token", client.TokenUrl, "TokenUrl: the endpoint discovery found");
                 Assert.Contains(authority, client.ToString(), "ToString shows the authority");
                 using (Token token = client.RequestPasswordToken(Joe, JoePassword, AllScopes))
                 {
@@ -512,6 +614,53 @@ namespace QFlow.Auth.Tests
                 Resowner, null), "a discovery document that is an HTML 500");
             Assert.Throws<ConnectionException>(() => TokenClient.FromAuthority("http://127.0.0.1:9/core", Resowner, null),
                 "an authority that does not answer");
+        }
+
+        public static void EndpointGettersReportTheEndpointsInUse()
+        {
+            // A client made from a token URL: the URL given, and the endpoints of its options or null.
+            string url = Env.Url("core");
+            using (var plain = new TokenClient(url, Resowner, ResownerSecret))
+            {
+                Assert.Equal(url, plain.TokenUrl, "TokenUrl");
+                Assert.Equal(null, plain.RevocationUrl, "RevocationUrl without the option");
+                Assert.Equal(null, plain.IntrospectionUrl, "IntrospectionUrl without the option");
+                Assert.Equal(null, plain.UserInfoUrl, "UserInfoUrl without the option");
+                Assert.Equal(null, plain.Authority, "Authority");
+                Assert.Equal("TokenClient(" + url + ", client " + Resowner + ")", plain.ToString(), "ToString");
+            }
+            string authority = Env.Authority("");
+            var client = new TokenClient(url, Resowner, ResownerSecret, Endpoints(""));
+            client.Dispose();
+            Assert.Equal(url, client.TokenUrl, "TokenUrl, readable after Dispose");
+            Assert.Equal(authority + "/connect/revocation", client.RevocationUrl, "RevocationUrl from the options");
+            Assert.Equal(authority + "/connect/introspect", client.IntrospectionUrl, "IntrospectionUrl from the options");
+            Assert.Equal(authority + "/connect/userinfo", client.UserInfoUrl, "UserInfoUrl from the options");
+
+            // A client made by discovery: what the document lists, unless the options say otherwise.
+            TokenClient discovered = TokenClient.FromAuthority(authority, Resowner, ResownerSecret);
+            discovered.Dispose();
+            Assert.Equal(authority + "/connect/token", discovered.TokenUrl, "TokenUrl from discovery");
+            Assert.Equal(authority + "/connect/revocation", discovered.RevocationUrl, "RevocationUrl from discovery");
+            Assert.Equal(authority + "/connect/introspect", discovered.IntrospectionUrl, "IntrospectionUrl from discovery");
+            Assert.Equal(authority + "/connect/userinfo", discovered.UserInfoUrl, "UserInfoUrl from discovery");
+            Assert.Equal("TokenClient(authority " + authority + ", client " + Resowner + ", disposed)",
+                discovered.ToString(), "ToString still shows the authority");
+            string own = Env.Authority("unavailable") + "/connect/revocation";
+            using (TokenClient overridden = TokenClient.FromAuthorityAsync(authority, Resowner, ResownerSecret,
+                new TokenClientOptions { RevocationUrl = own }).Result)
+            {
+                Assert.Equal(own, overridden.RevocationUrl, "RevocationUrl: the option takes precedence");
+                Assert.Equal(authority + "/connect/userinfo", overridden.UserInfoUrl, "UserInfoUrl still from discovery");
+                // The endpoint reported is the one used: its 503 comes back.
+                var e = Assert.Throws<HttpStatusException>(() => overridden.RevokeToken("at-x"), "the option's endpoint");
+                Assert.Equal((TimeSpan?)TimeSpan.FromSeconds(7), e.RetryAfter, "RetryAfter");
+            }
+            string rfc8414 = Env.Authority("no-oidc-discovery");
+            using (TokenClient fallback = TokenClient.FromAuthority(rfc8414, Resowner, null))
+            {
+                Assert.Equal(rfc8414 + "/connect/token", fallback.TokenUrl, "TokenUrl from the RFC 8414 document");
+            }
         }
 
         // ---- revocation, introspection, userinfo ---------------------------------------------------------
@@ -601,7 +750,14 @@ namespace QFlow.Auth.Tests
             {
                 var e = Assert.Throws<HttpStatusException>(() => client.RevokeToken("at-x"), "a 503");
                 Assert.Equal((HttpStatusCode?)HttpStatusCode.ServiceUnavailable, e.HttpStatusCode, "HttpStatusCode");
+                Assert.Equal((TimeSpan?)TimeSpan.FromSeconds(7), e.RetryAfter, "RetryAfter: the server's Retry-After: 7");
                 Assert.Contains("retry after 7 s", e.Message, "the message gives the server's Retry-After");
+                // Read on the thread pool thread that made the request, right after it failed.
+                var fromTask = Assert.ThrowsFrom<HttpStatusException>(client.RevokeTokenAsync("at-x"), "a 503 through a task");
+                Assert.Equal((TimeSpan?)TimeSpan.FromSeconds(7), fromTask.RetryAfter, "RetryAfter through a task");
+                // The next failure on this thread, without a Retry-After, does not inherit it.
+                var html = Assert.Throws<HttpStatusException>(() => RequestWith("html500"), "an HTML 500 next");
+                Assert.Equal(null, html.RetryAfter, "RetryAfter of the next failure");
             }
             using (var client = new TokenClient(Env.Url("core"), Resowner, "not-the-secret", Endpoints("rfc")))
             {

@@ -364,6 +364,7 @@ namespace QFlow.Auth.Tests
             var html = Assert.Throws<HttpStatusException>(() => RequestWith("html500"), "an HTML 500");
             Assert.Equal(QFlowStatus.Http, html.Status, "Status");
             Assert.Equal((HttpStatusCode?)HttpStatusCode.InternalServerError, html.HttpStatusCode, "HttpStatusCode");
+            Assert.Equal(null, html.RetryAfter, "RetryAfter, when the server sent no Retry-After");
             Assert.DoesNotContain("stack trace", html.Message, "the response body");
             var empty = Assert.Throws<HttpStatusException>(() => RequestWith("empty403"), "an empty 403");
             Assert.Equal((HttpStatusCode?)HttpStatusCode.Forbidden, empty.HttpStatusCode, "HttpStatusCode");
@@ -424,6 +425,8 @@ namespace QFlow.Auth.Tests
                 { QFlowStatus.OAuth, typeof(OAuthException) },
                 { QFlowStatus.MalformedResponse, typeof(MalformedResponseException) },
                 { QFlowStatus.Internal, typeof(InternalLibraryException) },
+                { QFlowStatus.InvalidState, typeof(InvalidOperationException) },
+                { QFlowStatus.IO, typeof(LocalIOException) },
                 { QFlowStatus.Ok, typeof(InternalLibraryException) },
                 { (QFlowStatus)99, typeof(InternalLibraryException) },
             };
@@ -441,6 +444,7 @@ namespace QFlow.Auth.Tests
                     OAuthError = "e",
                     Description = "d",
                     Uri = "u",
+                    RetryAfterSeconds = 7,
                 });
                 Assert.Equal(entry.Value, e.GetType(), "exception for status " + entry.Key);
                 var qflow = e as QFlowAuthException;
@@ -453,13 +457,38 @@ namespace QFlow.Auth.Tests
                         Assert.Equal("m", e.Message, "Message");
                     }
                 }
+                else
+                {
+                    Assert.Equal("m", e.Message, "Message of " + entry.Value.Name); // .NET's own exceptions
+                }
             }
             var oauth = (OAuthException)ErrorTable.Create(new LastError
             {
                 Status = QFlowStatus.OAuth, Message = "m", OAuthError = "e", Description = "d", Uri = "u",
             });
             Assert.True(oauth.Error == "e" && oauth.ErrorDescription == "d" && oauth.ErrorUri == "u", "OAuth fields");
+            Assert.True(typeof(LocalIOException).IsSubclassOf(typeof(QFlowAuthException)),
+                "LocalIOException derives from QFlowAuthException");
+            Assert.True(!typeof(LocalIOException).IsSubclassOf(typeof(TransportException)),
+                "LocalIOException is no transport error: no request is involved");
+            foreach (ulong seconds in new ulong[] { 0, 1, 7, ulong.MaxValue })
+            {
+                var http = (HttpStatusException)ErrorTable.Create(new LastError
+                {
+                    Status = QFlowStatus.Http, Message = "m", HttpStatus = HttpStatusCode.ServiceUnavailable,
+                    RetryAfterSeconds = seconds,
+                });
+                TimeSpan? retryAfter = seconds == 0 ? (TimeSpan?)null
+                    : seconds == ulong.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
+                Assert.Equal(retryAfter, http.RetryAfter, "RetryAfter for Retry-After: " + seconds);
+            }
+            Assert.Equal(null, new HttpStatusException("m", HttpStatusCode.BadGateway).RetryAfter,
+                "RetryAfter of the constructor without it");
             Assert.Equal("success", Utf8.Decode(NativeMethods.qflow_status_str(0)), "qflow_status_str");
+            Assert.Equal("invalid state", Utf8.Decode(NativeMethods.qflow_status_str((uint)QFlowStatus.InvalidState)),
+                "qflow_status_str(InvalidState)");
+            Assert.Equal("local I/O error", Utf8.Decode(NativeMethods.qflow_status_str((uint)QFlowStatus.IO)),
+                "qflow_status_str(IO)");
         }
 
         // ---- bad input -----------------------------------------------------------------------------------
@@ -829,6 +858,7 @@ namespace QFlow.Auth.Tests
                 Assert.Contains("refreshed", output, "the client part");
                 Assert.Contains("token source: cached True", output, "the token source's cached token");
                 Assert.Contains("token source: renewed True", output, "the token source's renewal");
+                Assert.Contains("token endpoint: " + Env.Authority("") + "/connect/token", output, "the discovered endpoint");
                 Assert.Contains("issuer: " + Env.Authority("") + ", user: ", output, "discovery and userinfo");
                 Assert.Contains("refresh token revoked", output, "revocation");
                 Assert.Equal("", stderr.Result, "nothing on stderr (no discovery warning)");

@@ -16,6 +16,25 @@ namespace QFlow.Auth.Native
         internal string OAuthError;
         internal string Description;
         internal string Uri;
+        /// <summary><c>qflow_last_error_retry_after()</c>: the server's <c>Retry-After</c> in seconds, 0 when none.</summary>
+        internal ulong RetryAfterSeconds;
+
+        /// <summary>The server's <c>Retry-After</c> as a duration; null when it sent none (0). A value too large
+        /// for a <see cref="TimeSpan"/> is <see cref="TimeSpan.MaxValue"/>.</summary>
+        internal TimeSpan? RetryAfter
+        {
+            get
+            {
+                if (RetryAfterSeconds == 0)
+                {
+                    return null;
+                }
+                const ulong maxSeconds = (ulong)(long.MaxValue / TimeSpan.TicksPerSecond);
+                return RetryAfterSeconds > maxSeconds
+                    ? TimeSpan.MaxValue
+                    : TimeSpan.FromTicks((long)RetryAfterSeconds * TimeSpan.TicksPerSecond);
+            }
+        }
 
         /// <summary>Reads the calling thread's last error. <paramref name="returned"/> is the status the
         /// failing call returned (or, for calls returning NULL, <c>qflow_last_error_status()</c>).</summary>
@@ -30,6 +49,7 @@ namespace QFlow.Auth.Native
                 OAuthError = Utf8.Decode(NativeMethods.qflow_last_error_oauth_error()),
                 Description = Utf8.Decode(NativeMethods.qflow_last_error_description()),
                 Uri = Utf8.Decode(NativeMethods.qflow_last_error_uri()),
+                RetryAfterSeconds = NativeMethods.qflow_last_error_retry_after(),
             };
         }
     }
@@ -44,13 +64,17 @@ namespace QFlow.Auth.Native
                 { QFlowStatus.Network, e => new ConnectionException(e.Message, e.HttpStatus) },
                 { QFlowStatus.Timeout, e => new RequestTimeoutException(e.Message, e.HttpStatus) },
                 { QFlowStatus.Tls, e => new TlsException(e.Message, e.HttpStatus) },
-                { QFlowStatus.Http, e => new HttpStatusException(e.Message, e.HttpStatus) },
+                { QFlowStatus.Http, e => new HttpStatusException(e.Message, e.HttpStatus, e.RetryAfter) },
                 {
                     QFlowStatus.OAuth,
                     e => new OAuthException(e.Message, e.OAuthError, e.Description, e.Uri, e.HttpStatus)
                 },
                 { QFlowStatus.MalformedResponse, e => new MalformedResponseException(e.Message, e.HttpStatus) },
                 { QFlowStatus.Internal, e => new InternalLibraryException(e.Message, e.HttpStatus) },
+                // Like INVALID_ARGUMENT, a misuse rather than a failed request: .NET's own exception for a call
+                // the object's state does not allow (as ObjectDisposedException, which derives from it).
+                { QFlowStatus.InvalidState, e => new InvalidOperationException(e.Message) },
+                { QFlowStatus.IO, e => new LocalIOException(e.Message, e.HttpStatus) },
             };
 
         /// <summary>Throws the exception for <paramref name="status"/> unless it is OK.</summary>

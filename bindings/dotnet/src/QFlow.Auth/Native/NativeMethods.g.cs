@@ -33,6 +33,10 @@ namespace QFlow.Auth
         MalformedResponse = 7,
         /// <summary>A bug in this library (including a caught panic). Please report it.</summary>
         Internal = 8,
+        /// <summary>The object cannot do what was asked in its current state, e.g. a token source that has neither a refresh token nor a kept password left to renew with.</summary>
+        InvalidState = 9,
+        /// <summary>A local file operation failed (the token file cache): permissions, a full disk, a lock.</summary>
+        IO = 10,
     }
 
     /// <summary>
@@ -122,6 +126,26 @@ namespace QFlow.Auth.Native
         // also fail like any request (network, TLS, HTTP, malformed response).
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern QFlowStatus qflow_client_new_from_authority(byte[] authority, byte[] client_id, byte[] client_secret, ClientOptionsHandle options, out ClientHandle client_out);
+
+        // The token endpoint: the `token_url` given to `qflow_client_new`, or the one discovery found.
+        //
+        // Ownership: borrowed; valid until `qflow_client_free(client)`. NULL client: returns NULL.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qflow_client_token_url(ClientHandle client);
+
+        // The revocation endpoint (set in the options or found by discovery); NULL when the client has none.
+        //
+        // Ownership: borrowed; valid until `qflow_client_free(client)`.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qflow_client_revocation_url(ClientHandle client);
+
+        // The introspection endpoint; NULL when the client has none. As for `qflow_client_revocation_url`.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qflow_client_introspection_url(ClientHandle client);
+
+        // The userinfo endpoint; NULL when the client has none. As for `qflow_client_revocation_url`.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr qflow_client_userinfo_url(ClientHandle client);
 
         // The `issuer` named by the discovery document, for a client made by
         // `qflow_client_new_from_authority`; NULL otherwise.
@@ -279,6 +303,13 @@ namespace QFlow.Auth.Native
         // Thread-safety: reads only the calling thread's state.
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr qflow_last_error_uri();
+
+        // How long, in seconds, the server asked to wait before retrying (`Retry-After`, e.g. with a 503
+        // from revocation) for the last failure on this thread; 0 when it did not say.
+        //
+        // Thread-safety: reads only the calling thread's state.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ulong qflow_last_error_retry_after();
 
         // A static description of a status code, e.g. "network error"; "unknown status" for a value that
         // is not a `qflow_status`.
