@@ -15,6 +15,7 @@ declare(strict_types=1);
 
 require __DIR__ . '/../../bindings/php/autoload.php'; // in your project: require 'vendor/autoload.php';
 
+use QFlow\Auth\Exception\IoException;
 use QFlow\Auth\Exception\OAuthException;
 use QFlow\Auth\Exception\QFlowAuthException;
 use QFlow\Auth\Exception\TransportException;
@@ -68,6 +69,10 @@ try {
     echo "the API answered $status after $calls calls\n";
 } catch (OAuthException $e) {
     fwrite(STDERR, "refused: {$e->getError()} ({$e->getErrorDescription()}), HTTP {$e->getHttpStatus()}\n");
+    exit(1);
+} catch (IoException $e) {
+    // the cache directory: its permissions changed, the disk is full...
+    fwrite(STDERR, "the token cache in $cacheDir is not usable: {$e->getMessage()}\n");
     exit(1);
 } catch (TransportException $e) {
     fwrite(STDERR, "unreachable, try again later: {$e->getMessage()}\n");

@@ -24,7 +24,8 @@ use QFlow\Auth\Internal\Native;
  * timeout), HttpException, MalformedResponseException, InvalidArgumentException.
  *
  * For a server that publishes an OpenID Connect discovery document, TokenClient::fromAuthority() finds the
- * token, revocation, introspection and userinfo endpoints from the authority URL instead:
+ * token, revocation, introspection and userinfo endpoints from the authority URL instead (getTokenUrl(),
+ * getRevocationUrl(), getIntrospectionUrl() and getUserInfoUrl() tell which it found):
  *
  *     $client = TokenClient::fromAuthority('https://identity.qflowhub.io/core', $clientId, $clientSecret);
  *
@@ -54,7 +55,7 @@ final class TokenClient
 
     private FFI $ffi;
     private CData $handle;
-    /** Null for a client made by fromAuthority(): the C API does not tell which token URL discovery found. */
+    /** The token URL given to the constructor, as __debugInfo() shows it; null for a client made by fromAuthority(). */
     private ?string $tokenUrl = null;
     /** Set for a client made by fromAuthority(). */
     private ?string $authority = null;
@@ -305,7 +306,7 @@ final class TokenClient
     /**
      * Revokes an access or refresh token (RFC 7009) at the revocation endpoint, authenticating like a token
      * request. A token the server does not know is not an error (as the RFC says). A 503 is an HttpException
-     * whose message gives the server's Retry-After.
+     * whose getRetryAfter() gives the server's Retry-After in seconds (its message says it too).
      *
      * @param ?string $tokenTypeHint null, 'access_token' or 'refresh_token'
      * @throws QFlowAuthException InvalidArgumentException when the client has no revocation endpoint (use
@@ -348,12 +349,40 @@ final class TokenClient
     }
 
     /**
-     * The token endpoint this client talks to; null for a client made by fromAuthority(), whose token
-     * endpoint came from the discovery document (see getAuthority()).
+     * The token endpoint this client talks to: the URL given to the constructor, or for a client made by
+     * fromAuthority() the one the discovery document named.
      */
-    public function getTokenUrl(): ?string
+    public function getTokenUrl(): string
     {
-        return $this->tokenUrl;
+        return $this->ffi->qflow_client_token_url($this->handle)
+            ?? throw new InternalException('qflow_client_token_url gave no URL for a live client');
+    }
+
+    /**
+     * The revocation endpoint revokeToken() uses: the `revocation_url` option, or the one discovery found;
+     * null when the client has none.
+     */
+    public function getRevocationUrl(): ?string
+    {
+        return $this->ffi->qflow_client_revocation_url($this->handle);
+    }
+
+    /**
+     * The introspection endpoint introspectToken() uses: the `introspection_url` option, or the one discovery
+     * found; null when the client has none.
+     */
+    public function getIntrospectionUrl(): ?string
+    {
+        return $this->ffi->qflow_client_introspection_url($this->handle);
+    }
+
+    /**
+     * The userinfo endpoint getUserInfo() uses: the `userinfo_url` option, or the one discovery found; null
+     * when the client has none.
+     */
+    public function getUserInfoUrl(): ?string
+    {
+        return $this->ffi->qflow_client_userinfo_url($this->handle);
     }
 
     /** The authority given to fromAuthority(); null for a client made from a token URL. */

@@ -37,12 +37,13 @@ use QFlow\Auth\Internal\Native;
  *   twice this is renewed at half its lifetime; 0 renews only at expiry).
  * - `keep_password`: bool, password sources only. Default false: the first token is requested when the source
  *   is created and the password is discarded, as RFC 6749 section 4.3.1 asks; renewals then need a refresh
- *   token (ask for `offline_access`). True keeps the password in the library's memory (zeroed when the source
- *   is destroyed), so that the source can sign in again when the refresh token stops working; the first
- *   request then waits for the first getToken().
+ *   token (ask for `offline_access`), and without one getToken() throws an InvalidStateException. True keeps
+ *   the password in the library's memory (zeroed when the source is destroyed), so that the source can sign in
+ *   again when the refresh token stops working; the first request then waits for the first getToken().
  * - `file_cache_dir`: ?string, an absolute directory path; null (the default) keeps the token in this
- *   object's memory only. Created with mode 0700 if missing; refused if it belongs to another user or others
- *   can write to it.
+ *   object's memory only. Created with mode 0700 if missing; refused (InvalidArgumentException) if it belongs
+ *   to another user or others can write to it. A file in it that cannot be created, written, locked or removed
+ *   later (permissions changed, a full disk) makes getToken() or invalidate() throw an IoException.
  *
  * Converting a source to a string, var_dump() and print_r() show the grant, user, scope and client, never a
  * password or token. Sources cannot be cloned or serialized.
@@ -98,8 +99,9 @@ final class TokenSource implements \Stringable
      * renewed one. The Token stays usable after later renewals.
      *
      * @throws QFlowAuthException the renewal's failure (OAuthException for a refused refresh token,
-     *     TransportException, ...); InvalidArgumentException when a password source without `keep_password`
-     *     has no refresh token left to renew with
+     *     TransportException, ...); InvalidStateException when a password source without `keep_password`
+     *     has no refresh token left to renew with; IoException when a `file_cache_dir` file cannot be
+     *     created, written or locked (an unreadable entry only counts as absent)
      */
     public function getToken(): Token
     {
@@ -123,7 +125,7 @@ final class TokenSource implements \Stringable
      * (with the refresh token when there is one). With a file cache the shared entry is removed too, if it
      * still holds this token (another process may have renewed it already).
      *
-     * @throws QFlowAuthException only if the shared entry cannot be removed
+     * @throws QFlowAuthException only if the shared entry cannot be removed: an IoException
      */
     public function invalidate(): void
     {

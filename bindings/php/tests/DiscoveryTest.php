@@ -48,7 +48,11 @@ final class DiscoveryTest extends TestCase
         self::assertSame($authority, $client->getAuthority());
         self::assertSame($authority, $client->getIssuer());
         self::assertNull($client->getDiscoveryWarning());
-        self::assertNull($client->getTokenUrl(), 'not exposed by the C API for a discovered client');
+        self::assertSame("$authority/connect/token", $client->getTokenUrl(), 'what discovery found');
+        self::assertSame("$authority/connect/revocation", $client->getRevocationUrl());
+        self::assertSame("$authority/connect/introspect", $client->getIntrospectionUrl());
+        self::assertSame("$authority/connect/userinfo", $client->getUserInfoUrl());
+        self::assertSame(['authority' => $authority, 'clientId' => self::RESOWNER], $client->__debugInfo());
         self::assertSame(self::RESOWNER, $client->getClientId());
         $discovery = Local::log($tag)[0];
         self::assertSame(['GET', "/tag-$tag/core" . self::OIDC], [$discovery['method'], $discovery['path']]);
@@ -139,13 +143,16 @@ final class DiscoveryTest extends TestCase
 
     public function testEndpointsSetInTheOptionsTakePrecedence(): void
     {
-        $client = self::discover(Local::authority('tag-' . Local::tag() . '/core'),
-            ['revocation_url' => Local::endpoint('unavailable', 'revocation')]);
+        $authority = Local::authority('tag-' . Local::tag() . '/core');
+        $client = self::discover($authority, ['revocation_url' => Local::endpoint('unavailable', 'revocation')]);
+        self::assertSame(Local::endpoint('unavailable', 'revocation'), $client->getRevocationUrl());
+        self::assertSame("$authority/connect/introspect", $client->getIntrospectionUrl(), 'the others from the document');
         try {
             $client->revokeToken('at-anything');
             self::fail('revoked at the discovered endpoint');
         } catch (HttpException $e) {
             self::assertSame(503, $e->getHttpStatus());
+            self::assertSame(7, $e->getRetryAfter());
         }
     }
 }

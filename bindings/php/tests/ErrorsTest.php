@@ -76,6 +76,7 @@ final class ErrorsTest extends TestCase
             $e = self::failure($modes);
             self::assertInstanceOf(HttpException::class, $e, $modes);
             self::assertSame($status, $e->getHttpStatus(), $modes);
+            self::assertNull($e->getRetryAfter(), "$modes: no Retry-After");
         }
         self::assertStringNotContainsString('stack trace', self::failure('html500')->getMessage(), 'no response body in messages');
     }

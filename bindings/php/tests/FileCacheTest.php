@@ -5,12 +5,15 @@ declare(strict_types=1);
 namespace QFlow\Auth\Tests;
 
 use PHPUnit\Framework\TestCase;
+use QFlow\Auth\Exception\InternalException;
 use QFlow\Auth\Exception\InvalidArgumentException;
+use QFlow\Auth\Exception\IoException;
+use QFlow\Auth\Exception\QFlowAuthException;
 use QFlow\Auth\TokenClient;
 
 /**
  * The `file_cache_dir` option: private files, sources with the same key sharing one token, different scopes and
- * users never sharing, and the PHP-FPM scenario: several PHP processes asking at the same moment cause one
+ * users never sharing, an IoException when the directory becomes read-only, and the PHP-FPM scenario: several PHP processes asking at the same moment cause one
  * request, under the CLI and under php-cgi preloaded with ffi.enable=preload, as FPM workers run.
  */
 final class FileCacheTest extends TestCase
@@ -140,6 +143,62 @@ final class FileCacheTest extends TestCase
         $inMemory = $client->clientCredentialsTokenSource(null, ['file_cache_dir' => null]);
         self::assertNull($inMemory->__debugInfo()['fileCacheDir'], 'null: no file cache');
         self::assertStringNotContainsString('shared through', (string) $inMemory);
+    }
+
+    /** Whether a program is on the PATH. */
+    private static function onPath(string $program): bool
+    {
+        foreach (explode(PATH_SEPARATOR, (string) getenv('PATH')) as $dir) {
+            if ($dir !== '' && is_file("$dir/$program") && is_executable("$dir/$program")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public function testADirectoryThatBecameReadOnlyIsAnIoError(): void
+    {
+        // Root writes to a read-only directory all the same: then tests/fixtures/read_only_cache.php runs as
+        // nobody (through setpriv, as the preloading tests do), on a copy of the package that nobody can read.
+        if (Local::isRoot() && !self::onPath('setpriv')) {
+            self::markTestSkipped('running as root, which can write to a read-only directory, and setpriv is not '
+                . 'available to run the check as another user: the IoException of a read-only file cache is not tested');
+        }
+        [$package, $library] = Local::preloadablePackage();
+        $dir = sys_get_temp_dir() . '/qflow-php-cache-' . bin2hex(random_bytes(6));
+        Local::removeAtExit($dir);
+        $tag = Local::tag();
+        [$code, $stdout, $stderr] = Local::php(["$package/tests/fixtures/read_only_cache.php"], [
+            'QFLOW_AUTH_LIB' => $library,
+            'CACHE_URL' => Local::url("tag-$tag/core"),
+            'CACHE_CLIENT_ID' => 'acme_service',
+            'CACHE_CLIENT_SECRET' => Local::client('acme_service')['secret'],
+            'CACHE_DIR' => $dir,
+        ], false, self::NOBODY);
+        self::assertSame(0, $code, "exit code $code\n$stdout\n$stderr");
+        $result = json_decode($stdout, true, 512, JSON_THROW_ON_ERROR);
+        self::assertArrayNotHasKey('exception', $result, $result['message'] ?? '');
+        self::assertNotSame(0, $result['uid'], 'not run as root, for which the directory would not be read-only');
+        self::assertStringStartsWith('at-', $result['token']);
+        self::assertSame(1, $result['entries']);
+
+        // invalidate() could not remove the entry; a new source could not create its lock file
+        $removing = $result['invalidate'];
+        self::assertNotNull($removing, 'invalidate() removed the entry from a read-only directory');
+        self::assertSame(IoException::class, $removing['class'], $removing['message']);
+        self::assertStringStartsWith("cannot remove the token cache file $dir/qflow-token-", $removing['message']);
+        self::assertNull($removing['http_status']);
+        $creating = $result['new_entry'];
+        self::assertNotNull($creating, 'a new source wrote into a read-only directory');
+        self::assertSame(IoException::class, $creating['class'], $creating['message']);
+        self::assertStringStartsWith("cannot open the token cache file $dir/qflow-token-", $creating['message']);
+        self::assertMatchesRegularExpression('/\.lock: permission denied$/i', $creating['message']);
+        self::assertSame(1, $result['entries_after'], 'the entry is still there');
+        self::assertSame(['client_credentials'], Local::grants($tag), 'nothing was sent for the refused new source');
+
+        // an environment problem under the common base class, no longer an InternalException (a bug)
+        self::assertSame(QFlowAuthException::class, get_parent_class(IoException::class));
+        self::assertFalse(is_a(IoException::class, InternalException::class, true));
     }
 
     /**

@@ -64,6 +64,10 @@ final class LifecycleMemoryTest extends TestCase
                     $discovered = TokenClient::fromAuthority($authority, 'acme_resowner', null, ['timeout_ms' => 5000]);
                     $discovered->getIssuer();
                     $discovered->getDiscoveryWarning();
+                    $discovered->getTokenUrl();
+                    $discovered->getRevocationUrl();
+                    $discovered->getIntrospectionUrl();
+                    $discovered->getUserInfoUrl();
                     break;
                 case 6: // a renewal with the refresh token
                     $cached->invalidate();

@@ -56,6 +56,7 @@ final class PreloadTest extends TestCase
         self::assertGreaterThan(time(), $result['expires_at']);
         self::assertSame(['invalid_grant', 400], $result['oauth_error']);
         self::assertSame(substr(Local::url(), 0, -strlen('/connect/token')), $result['issuer'], 'discovery');
+        self::assertSame(Local::url(), $result['discovered_token_url'], 'the endpoint discovery found');
         self::assertTrue($result['source_renewed'], 'a token source');
         self::assertTrue($result['active'], 'introspection');
         self::assertSame('joe.bloggs@example.com', $result['email'], 'userinfo');

@@ -14,7 +14,8 @@ use QFlow\Auth\TokenClient;
 
 /**
  * revokeToken() (RFC 7009), introspectToken() (RFC 7662) and getUserInfo() (OpenID Connect) on a client made
- * from a token URL with the endpoint options, with the same error model as token requests.
+ * from a token URL with the endpoint options (and the getters that report them), with the same error model as
+ * token requests, plus the server's Retry-After on a 503 from revocation.
  */
 final class RevocationIntrospectionUserInfoTest extends TestCase
 {
@@ -135,7 +136,14 @@ final class RevocationIntrospectionUserInfoTest extends TestCase
 
         self::assertInstanceOf(HttpException::class, $e);
         self::assertSame(503, $e->getHttpStatus());
+        self::assertSame(7, $e->getRetryAfter(), 'the Retry-After: 7 header');
         self::assertStringContainsString('retry after 7 s', $e->getMessage());
+
+        // the value belongs to that failure: the next one, without a Retry-After, has none
+        $next = self::failure(fn () => self::client('html500')->revokeToken('at-x'));
+        self::assertInstanceOf(HttpException::class, $next);
+        self::assertSame(500, $next->getHttpStatus());
+        self::assertNull($next->getRetryAfter());
     }
 
     public function testAWrongClientSecretIsInvalidClient(): void
@@ -164,6 +172,26 @@ final class RevocationIntrospectionUserInfoTest extends TestCase
             self::assertStringContainsString("no $name endpoint", $e->getMessage());
             self::assertStringContainsString("{$name}_url", $e->getMessage());
         }
+    }
+
+    public function testTheEndpointGetters(): void
+    {
+        $client = self::client('tag-x/core');
+        self::assertSame(Local::url('core'), $client->getTokenUrl());
+        self::assertSame(Local::endpoint('tag-x/core', 'revocation'), $client->getRevocationUrl());
+        self::assertSame(Local::endpoint('tag-x/core', 'introspect'), $client->getIntrospectionUrl());
+        self::assertSame(Local::endpoint('tag-x/core', 'userinfo'), $client->getUserInfoUrl());
+
+        $plain = new TokenClient(Local::url('rfc'), self::RESOWNER);
+        self::assertSame(Local::url('rfc'), $plain->getTokenUrl());
+        self::assertNull($plain->getRevocationUrl(), 'no revocation endpoint');
+        self::assertNull($plain->getIntrospectionUrl(), 'no introspection endpoint');
+        self::assertNull($plain->getUserInfoUrl(), 'no userinfo endpoint');
+
+        $onlyUserInfo = new TokenClient(Local::url('core'), self::RESOWNER, null,
+            ['userinfo_url' => Local::endpoint('core', 'userinfo'), 'revocation_url' => null]);
+        self::assertSame([null, null, Local::endpoint('core', 'userinfo')],
+            [$onlyUserInfo->getRevocationUrl(), $onlyUserInfo->getIntrospectionUrl(), $onlyUserInfo->getUserInfoUrl()]);
     }
 
     public function testTheEndpointOptions(): void

@@ -7,7 +7,9 @@ namespace QFlow\Auth\Tests;
 use PHPUnit\Framework\TestCase;
 use QFlow\Auth\Exception\HttpException;
 use QFlow\Auth\Exception\InvalidArgumentException;
+use QFlow\Auth\Exception\InvalidStateException;
 use QFlow\Auth\Exception\OAuthException;
+use QFlow\Auth\Exception\QFlowAuthException;
 use QFlow\Auth\TokenClient;
 use QFlow\Auth\TokenSource;
 
@@ -36,6 +38,16 @@ final class TokenSourceTest extends TestCase
     private static function revoker(): TokenClient
     {
         return self::client('core', self::RESOWNER, ['revocation_url' => Local::endpoint('core', 'revocation')]);
+    }
+
+    private static function failure(callable $call): QFlowAuthException
+    {
+        try {
+            $call();
+        } catch (QFlowAuthException $e) {
+            return $e;
+        }
+        self::fail('no exception');
     }
 
     public function testTheCachedTokenComesWithoutARequest(): void
@@ -192,12 +204,17 @@ final class TokenSourceTest extends TestCase
         try {
             $discarded->getToken();
             self::fail('renewed without a password or refresh token');
-        } catch (InvalidArgumentException $e) {
+        } catch (InvalidStateException $e) {
             self::assertStringContainsString('keep_password', $e->getMessage());
             self::assertStringContainsString('offline_access', $e->getMessage());
             self::assertNull($e->getHttpStatus());
         }
         self::assertSame(1, Local::requests($tag), 'nothing was sent for the refused renewal');
+        // the state of the source, not an argument, is at fault: no longer an InvalidArgumentException
+        self::assertSame(QFlowAuthException::class, get_parent_class(InvalidStateException::class));
+        self::assertFalse(is_a(InvalidStateException::class, InvalidArgumentException::class, true));
+        self::assertInstanceOf(InvalidStateException::class, self::failure(static fn () => $discarded->getAccessToken()),
+            'and again on the next call');
 
         $keptTag = Local::tag();
         $kept = self::joe("tag-$keptTag/core", 'qflowapi', ['keep_password' => true]);

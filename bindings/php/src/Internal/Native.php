@@ -10,6 +10,8 @@ use QFlow\Auth\Exception\ConnectionException;
 use QFlow\Auth\Exception\HttpException;
 use QFlow\Auth\Exception\InternalException;
 use QFlow\Auth\Exception\InvalidArgumentException;
+use QFlow\Auth\Exception\InvalidStateException;
+use QFlow\Auth\Exception\IoException;
 use QFlow\Auth\Exception\MalformedResponseException;
 use QFlow\Auth\Exception\OAuthException;
 use QFlow\Auth\Exception\QFlowAuthException;
@@ -53,9 +55,25 @@ final class Native
             $ffi->QFLOW_STATUS_NETWORK => new ConnectionException($message, $httpStatus),
             $ffi->QFLOW_STATUS_TIMEOUT => new TimeoutException($message, $httpStatus),
             $ffi->QFLOW_STATUS_TLS => new TlsException($message, $httpStatus),
-            $ffi->QFLOW_STATUS_HTTP => new HttpException($message, $httpStatus),
+            $ffi->QFLOW_STATUS_HTTP => new HttpException($message, $httpStatus, self::retryAfter($ffi)),
             $ffi->QFLOW_STATUS_MALFORMED_RESPONSE => new MalformedResponseException($message, $httpStatus),
+            $ffi->QFLOW_STATUS_INVALID_STATE => new InvalidStateException($message, $httpStatus),
+            $ffi->QFLOW_STATUS_IO => new IoException($message, $httpStatus),
             default => new InternalException($message, $httpStatus),
+        };
+    }
+
+    /**
+     * The server's Retry-After for the failure just reported, in seconds; null when it sent none (the library
+     * says 0). A uint64_t comes back as a PHP int, wrapped around beyond PHP_INT_MAX: that is capped instead.
+     */
+    private static function retryAfter(FFI $ffi): ?int
+    {
+        $seconds = $ffi->qflow_last_error_retry_after();
+        return match (true) {
+            $seconds === 0 => null,
+            $seconds < 0 => PHP_INT_MAX,
+            default => $seconds,
         };
     }
 
