@@ -18,6 +18,7 @@ mod secret;
 mod source;
 mod token;
 mod transport;
+mod tuned_transport;
 
 pub mod ffi;
 #[doc(hidden)]

@@ -8,8 +8,9 @@ use std::io::{self, Read};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use crate::tuned_transport::TunedConnector;
 use crate::resolver::CachingResolver;
-use ureq::unversioned::transport::DefaultConnector;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Proxy};
 use zeroize::Zeroizing;
 
@@ -67,7 +68,11 @@ impl Transport {
             .max_idle_connections(MAX_IDLE_CONNECTIONS)
             .build();
         Ok(Transport {
-            agent: Agent::with_parts(config, DefaultConnector::default(), CachingResolver::default()),
+            agent: Agent::with_parts(
+                config,
+                DefaultConnector::default().chain(TunedConnector),
+                CachingResolver::default(),
+            ),
             proxy_from_environment,
             connect_timeout: options.connect_timeout(),
             timeout: options.timeout(),

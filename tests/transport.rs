@@ -81,3 +81,17 @@ fn custom_user_agent() {
     c.request_password(JOE, password(JOE), None).unwrap();
     assert_eq!(server().log("ua")[0]["headers"]["user-agent"], "acme-billing/2.1");
 }
+
+#[test]
+fn a_connection_the_server_closed_is_not_reused() {
+    // The server closes each connection after answering, without saying so. The pool must notice
+    // before the next request (a probe before reuse) instead of sending into a closed connection.
+    let c = TokenClient::new(&server().url("tag-closed/close-after/core"), RESOWNER, Some(secret(RESOWNER)), &ClientOptions::default())
+        .unwrap();
+    for _ in 0..3 {
+        c.request_password(JOE, password(JOE), None).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50)); // let the server's FIN arrive
+    }
+    let stats = server().stats("closed");
+    assert_eq!((stats["requests"].as_u64(), stats["connections"].as_u64()), (Some(3), Some(3)), "{stats}");
+}

@@ -31,6 +31,7 @@ The prefix is a list of segments; each is a mode:
     trickle            HTTP 200 announcing 1000 bytes, then one byte every 200 ms, forever
     drop               close the connection without answering
     redirect           HTTP 301 to the same path with a trailing slash
+    close-after        answer normally, then close the connection without announcing it
     unavailable        revocation answers 503 with Retry-After: 7
     no-oidc-discovery  the OpenID Connect discovery path answers 404 (the RFC 8414 one still works)
     other-issuer       discovery names https://identity.qflowhub.io/core as issuer
@@ -222,6 +223,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.log_request_entry(endpoint, modes, raw)
         if self.misbehave(modes):
             return
+        if modes.has("close-after"):
+            # Keep-alive as far as the client can tell, yet closed once this answer is out.
+            self.close_connection = True
         try:
             if endpoint in ("/.well-known/openid-configuration", "rfc8414"):
                 self.discovery(endpoint, modes, prefix)
