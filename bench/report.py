@@ -81,7 +81,9 @@ def chart(rows, title):
     latency = [r for r in rows if r["unit"] == "us/request"]
     contenders = list(OrderedDict.fromkeys(r["contender"] for r in latency))
     by_key = {(r["contender"], r["transport"]): r for r in latency}
-    low, high = 1.0, max(r["max"] for r in latency) * 1.5
+    # From the power of ten below the fastest, so that the differences that matter stay visible.
+    low = 10 ** math.floor(math.log10(min(r["min"] for r in latency)))
+    high = max(r["max"] for r in latency) * 1.5
     label_width, plot_width, bar, gap, top = 330, 520, 11, 8, 58
     height = top + len(contenders) * (2 * bar + gap) + 50
 
@@ -96,6 +98,8 @@ def chart(rows, title):
            '(median of rounds, log scale; lower is better)</text>',
            '<text x="10" y="38" fill="#555" font-size="10">%s</text>' % escape(title)]
     for tick in [1, 10, 100, 1000, 10000, 100000]:
+        if tick < low:
+            continue
         if tick > high:
             break
         out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>' % (x(tick), top - 6, x(tick), height - 40))
