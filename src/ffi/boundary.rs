@@ -60,12 +60,19 @@ pub(crate) unsafe fn optional_str<'a>(name: &str, ptr: *const c_char) -> Result<
     text.to_str().map(Some).map_err(|_| Error::invalid_argument(format!("{name} is not valid UTF-8")))
 }
 
-/// Checks an output parameter before any work is done, so a NULL one fails without side effects.
-pub(crate) fn out_param<T>(name: &str, out: *mut *mut T) -> Result<()> {
-    if out.is_null() {
-        return Err(Error::invalid_argument(format!("{name} must not be NULL")));
-    }
-    Ok(())
+/// Like [`call`] for functions that hand out a new object through an output parameter: `out` is
+/// checked before any work is done (a NULL one fails without side effects), and written only when
+/// `make` succeeds, with an owned pointer the caller releases with the object's free function.
+pub(crate) fn call_with_output<T>(name: &str, out: *mut *mut T, make: impl FnOnce() -> Result<T>) -> Status {
+    call(|| {
+        if out.is_null() {
+            return Err(Error::invalid_argument(format!("{name} must not be NULL")));
+        }
+        let value = make()?;
+        // SAFETY: checked non-NULL above; the caller guarantees it points to writable memory.
+        unsafe { *out = Box::into_raw(Box::new(value)) };
+        Ok(())
+    })
 }
 
 /// Borrows the Rust object behind a handle.

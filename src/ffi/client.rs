@@ -8,7 +8,7 @@
 //! `qflow_client_discovery_warning`,
 //! `qflow_client_free`.
 
-use super::boundary::{call, handle, infallible, optional_str, out_param, required_str};
+use super::boundary::{call, call_with_output, handle, infallible, optional_str, required_str};
 use super::claims::qflow_claims;
 use super::options::qflow_client_options;
 use super::strings::lossy_c_string;
@@ -89,25 +89,8 @@ pub unsafe extern "C" fn qflow_client_new(
     options: *const qflow_client_options,
     client_out: *mut *mut qflow_client,
 ) -> Status {
-    call(|| {
-        out_param("client_out", client_out)?;
-        // SAFETY (this block): the caller passes NULL or valid NUL-terminated strings and a NULL or
-        // live options object, as documented above.
-        let (token_url, client_id, client_secret, options) = unsafe {
-            (
-                required_str("token_url", token_url)?,
-                required_str("client_id", client_id)?,
-                optional_str("client_secret", client_secret)?,
-                options.as_ref(),
-            )
-        };
-        let default_options = ClientOptions::default();
-        let options = options.map_or(&default_options, |o| &o.inner);
-        let inner = TokenClient::new(token_url, client_id, client_secret, options)?;
-        // SAFETY: checked non-NULL above; written only now that everything succeeded.
-        unsafe { *client_out = Box::into_raw(Box::new(qflow_client::new(inner))) };
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or valid strings and a NULL or live options object.
+    unsafe { create("token_url", token_url, client_id, client_secret, options, client_out, TokenClient::new) }
 }
 
 /// Creates a client for the server at `authority` (e.g. "https://identity.qflowhub.io/core"), with
@@ -128,24 +111,36 @@ pub unsafe extern "C" fn qflow_client_new_from_authority(
     options: *const qflow_client_options,
     client_out: *mut *mut qflow_client,
 ) -> Status {
-    call(|| {
-        out_param("client_out", client_out)?;
-        // SAFETY (this block): the caller passes NULL or valid NUL-terminated strings and a NULL or
-        // live options object.
-        let (authority, client_id, client_secret, options) = unsafe {
+    // SAFETY: the caller passes NULL or valid strings and a NULL or live options object.
+    unsafe { create("authority", authority, client_id, client_secret, options, client_out, TokenClient::from_authority) }
+}
+
+/// Converts the arguments both constructors share and hands the client out through `client_out`.
+///
+/// # Safety
+/// The strings are NULL or NUL-terminated; `options` is NULL or live.
+unsafe fn create(
+    url_name: &str,
+    url: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    options: *const qflow_client_options,
+    client_out: *mut *mut qflow_client,
+    make: fn(&str, &str, Option<&str>, &ClientOptions) -> Result<TokenClient>,
+) -> Status {
+    call_with_output("client_out", client_out, || {
+        // SAFETY: as promised by the caller.
+        let (url, client_id, client_secret, options) = unsafe {
             (
-                required_str("authority", authority)?,
+                required_str(url_name, url)?,
                 required_str("client_id", client_id)?,
                 optional_str("client_secret", client_secret)?,
                 options.as_ref(),
             )
         };
         let default_options = ClientOptions::default();
-        let options = options.map_or(&default_options, |o| &o.inner);
-        let inner = TokenClient::from_authority(authority, client_id, client_secret, options)?;
-        // SAFETY: checked non-NULL above; written only now that everything succeeded.
-        unsafe { *client_out = Box::into_raw(Box::new(qflow_client::new(inner))) };
-        Ok(())
+        let inner = make(url, client_id, client_secret, options.map_or(&default_options, |o| &o.inner))?;
+        Ok(qflow_client::new(inner))
     })
 }
 
@@ -222,14 +217,10 @@ unsafe fn request(
     token_out: *mut *mut qflow_token,
     send: impl FnOnce(&TokenClient) -> Result<Token>,
 ) -> Status {
-    call(|| {
-        out_param("token_out", token_out)?;
+    call_with_output("token_out", token_out, || {
         // SAFETY: the caller passes NULL or a live client.
         let client = unsafe { handle("client", client) }?;
-        let token = qflow_token::new(send(&client.inner)?);
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *token_out = Box::into_raw(Box::new(token)) };
-        Ok(())
+        Ok(qflow_token::new(send(&client.inner)?))
     })
 }
 
@@ -370,14 +361,10 @@ unsafe fn claims_request(
     claims_out: *mut *mut qflow_claims,
     send: impl FnOnce(&TokenClient) -> Result<Claims>,
 ) -> Status {
-    call(|| {
-        out_param("claims_out", claims_out)?;
+    call_with_output("claims_out", claims_out, || {
         // SAFETY: the caller passes NULL or a live client.
         let client = unsafe { handle("client", client) }?;
-        let claims = qflow_claims::new(send(&client.inner)?);
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *claims_out = Box::into_raw(Box::new(claims)) };
-        Ok(())
+        Ok(qflow_claims::new(send(&client.inner)?))
     })
 }
 

@@ -6,7 +6,7 @@
 //! `qflow_token_source_new_client_credentials`, `qflow_token_source_new_refresh_token`,
 //! `qflow_token_source_token`, `qflow_token_source_invalidate`, `qflow_token_source_free`.
 
-use super::boundary::{call, handle, handle_mut, infallible, optional_str, out_param, required_str};
+use super::boundary::{call, call_with_output, handle, handle_mut, infallible, optional_str, required_str};
 use super::client::qflow_client;
 use super::token::{qflow_token, TokenView};
 use crate::client::TokenClient;
@@ -129,16 +129,12 @@ unsafe fn create(
     source_out: *mut *mut qflow_token_source,
     make: impl FnOnce(Arc<TokenClient>, &TokenSourceOptions) -> Result<TokenSource>,
 ) -> Status {
-    call(|| {
-        out_param("source_out", source_out)?;
+    call_with_output("source_out", source_out, || {
         // SAFETY: the caller passes NULL or live handles.
         let (client, options) = unsafe { (handle("client", client)?, options.as_ref()) };
         let defaults = TokenSourceOptions::default();
         let inner = make(client.shared(), options.map_or(&defaults, |o| &o.inner))?;
-        let source = qflow_token_source { inner, current: Mutex::new(None) };
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *source_out = Box::into_raw(Box::new(source)) };
-        Ok(())
+        Ok(qflow_token_source { inner, current: Mutex::new(None) })
     })
 }
 
@@ -224,8 +220,7 @@ pub unsafe extern "C" fn qflow_token_source_token(
     source: *const qflow_token_source,
     token_out: *mut *mut qflow_token,
 ) -> Status {
-    call(|| {
-        out_param("token_out", token_out)?;
+    call_with_output("token_out", token_out, || {
         // SAFETY: the caller passes NULL or a live source.
         let source = unsafe { handle("source", source) }?;
         let token = source.inner.token()?;
@@ -238,9 +233,7 @@ pub unsafe extern "C" fn qflow_token_source_token(
                 view
             }
         };
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *token_out = Box::into_raw(Box::new(qflow_token::shared(view))) };
-        Ok(())
+        Ok(qflow_token::shared(view))
     })
 }
 
