@@ -42,8 +42,7 @@ impl FileCache {
     /// The cache entry for `key` under `dir`, creating `dir` (mode 0700) if needed.
     pub fn new(dir: &Path, key: &str) -> Result<FileCache> {
         prepare_directory(dir)?;
-        let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
-        let name: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let name = sha256_hex(key);
         Ok(FileCache {
             path: dir.join(format!("qflow-token-{name}.json")),
             lock_path: dir.join(format!("qflow-token-{name}.lock")),
@@ -101,6 +100,12 @@ impl FileCache {
         }
         Ok(())
     }
+}
+
+/// The SHA-256 of `text` in lower-case hex: a file name for a key, or a stand-in for a secret in one.
+pub(crate) fn sha256_hex(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn io_error(action: &str, path: &Path, error: std::io::Error) -> Error {

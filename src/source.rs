@@ -3,7 +3,7 @@
 
 use crate::client::TokenClient;
 use crate::error::{Error, Result, Status};
-use crate::file_cache::FileCache;
+use crate::file_cache::{sha256_hex, FileCache};
 use crate::form;
 use crate::secret::Secret;
 use crate::token::Token;
@@ -137,8 +137,7 @@ impl TokenSource {
             return Err(Error::invalid_argument("refresh_token must not be empty"));
         }
         // The cache key holds a digest of the refresh token, never the token itself.
-        let digest = ring::digest::digest(&ring::digest::SHA256, refresh_token.as_bytes());
-        let id: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let id = sha256_hex(refresh_token);
         let initial = Some(Secret::new(refresh_token));
         TokenSource::new(client, Grant::RefreshOnly, scope, initial, options, &["refresh_token", &id])
     }

@@ -82,29 +82,32 @@ impl Transport {
 
     /// POSTs a form body. `authorization` is a complete `Authorization` header value, if any.
     pub fn post_form(&self, endpoint: &Endpoint, authorization: Option<&str>, body: &str) -> Result<HttpResponse> {
-        let mut request = self
-            .agent
-            .post(endpoint.as_str())
-            .header("Content-Type", "application/x-www-form-urlencoded");
-        if let Some(value) = authorization {
-            request = request.header("Authorization", sensitive_header(value)?);
-        }
-        if self.bypass_proxy(endpoint) {
-            request = request.config().proxy(None).build();
-        }
+        let request = self.agent.post(endpoint.as_str()).header("Content-Type", "application/x-www-form-urlencoded");
+        let request = self.prepare(request, endpoint, authorization)?;
         self.read_response(request.send(body.as_bytes()), endpoint)
     }
 
     /// GETs a resource, e.g. a discovery document or userinfo.
     pub fn get(&self, endpoint: &Endpoint, authorization: Option<&str>) -> Result<HttpResponse> {
-        let mut request = self.agent.get(endpoint.as_str());
+        let request = self.prepare(self.agent.get(endpoint.as_str()), endpoint, authorization)?;
+        self.read_response(request.call(), endpoint)
+    }
+
+    /// What every request gets: the credentials, kept out of debug output, and no environment proxy
+    /// for loopback hosts.
+    fn prepare<B>(
+        &self,
+        mut request: ureq::RequestBuilder<B>,
+        endpoint: &Endpoint,
+        authorization: Option<&str>,
+    ) -> Result<ureq::RequestBuilder<B>> {
         if let Some(value) = authorization {
             request = request.header("Authorization", sensitive_header(value)?);
         }
         if self.bypass_proxy(endpoint) {
             request = request.config().proxy(None).build();
         }
-        self.read_response(request.call(), endpoint)
+        Ok(request)
     }
 
     /// Environment proxies are never used for loopback hosts.
