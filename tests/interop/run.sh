@@ -57,4 +57,8 @@ cd "$ROOT"
 echo "django-oauth-toolkit $("$VENV/bin/python" -c 'import oauth2_provider; print(oauth2_provider.__version__)') on 127.0.0.1:$PORT"
 
 export QFLOW_INTEROP_BASE="http://127.0.0.1:$PORT" QFLOW_INTEROP_FIXTURES
-cargo test --locked --quiet --test interop -- --ignored
+if ! cargo test --locked --quiet --test interop -- --ignored; then
+    echo "--- django-oauth-toolkit's log (server errors only)" >&2
+    cat "$DB_DIR/server.log" >&2
+    exit 1
+fi

@@ -17,13 +17,24 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.path.join(os.environ.get("QFLOW_INTEROP_DB_DIR", BASE_DIR), "db.sqlite3"),
+        # The tests run in parallel against a threaded runserver. SQLite's default deferred transactions
+        # fail at once with "database is locked" (an HTTP 500) when two of them upgrade to writing;
+        # immediate ones take the write lock up front and wait for it, up to the timeout.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 # Fast hashing: the suite creates users and hashed client secrets at every run.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-LOGGING = {"version": 1, "disable_existing_loggers": True}
+# Server errors (a 500's traceback) go to stderr, which run.sh keeps in server.log and prints when a
+# test fails; everything else stays quiet.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": True,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"handlers": ["stderr"], "level": "ERROR"}},
+}
 
 OAUTH2_PROVIDER = {
     "SCOPES": {
