@@ -452,7 +452,8 @@ qflow_status qflow_client_options_set_ca_file(struct qflow_client_options *optio
 
 // Sets the proxy. NULL (the default) reads `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`
 // from the environment, never for loopback hosts; "" disables proxies entirely (as in curl); any
-// other value is the proxy URL to use for every host, e.g. "http://proxy:3128" or "socks5://h:1080".
+// other value is the proxy URL to use for every host: "http://proxy:3128" (CONNECT), "socks4://",
+// "socks5://" or "socks5h://h:1080" (the proxy resolves the host name), with "user:pass@" if needed.
 //
 // Ownership: `proxy_url` is borrowed for the duration of the call; it may contain credentials, which
 // are kept secret.

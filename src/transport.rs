@@ -209,6 +209,8 @@ fn describe_io(io: io::Error, host: &str) -> Error {
         ConnectionRefused => (Status::Network, "refused the connection".to_string()),
         ConnectionReset | ConnectionAborted | BrokenPipe => (Status::Network, "reset the connection".to_string()),
         UnexpectedEof => (Status::Network, "closed the connection before the response was complete".to_string()),
+        // What a SOCKS proxy's refusal of our credentials becomes in ureq.
+        PermissionDenied => (Status::Network, "could not be reached (permission denied: check the proxy's credentials)".to_string()),
         kind => (Status::Network, format!("could not be reached ({kind})")),
     };
     Error::new(status, format!("{host} {what}"))

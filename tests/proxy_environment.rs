@@ -30,4 +30,18 @@ fn environment_proxy_applies_to_remote_hosts_but_never_to_loopback() {
     let c = TokenClient::new(&remote, RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
     c.request_password(JOE, password(JOE), None).unwrap();
     assert_eq!(server().log("env-remote")[0]["via_proxy"], format!("qflow-proxy-test.invalid:{port}"));
+
+    // A SOCKS proxy from ALL_PROXY is used as well (it was once ignored, sending the request
+    // directly), and still skipped for loopback hosts.
+    std::env::remove_var("HTTPS_PROXY");
+    std::env::remove_var("HTTP_PROXY");
+    std::env::set_var("ALL_PROXY", format!("socks5h://{}", server().socks5));
+    let remote = format!("http://qflow-proxy-test.invalid:{port}/tag-env-socks/core/connect/token");
+    let c = TokenClient::new(&remote, RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
+    c.request_password(JOE, password(JOE), None).unwrap();
+    assert_eq!(server().log("env-socks")[0]["via_proxy"], format!("socks5 qflow-proxy-test.invalid:{port}"));
+    let loopback = TokenClient::new(&server().url("tag-env-socks-loopback/core"), RESOWNER, Some(secret(RESOWNER)), &options)
+        .unwrap();
+    loopback.request_password(JOE, password(JOE), None).unwrap();
+    assert!(server().log("env-socks-loopback")[0]["via_proxy"].is_null());
 }

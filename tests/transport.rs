@@ -2,7 +2,7 @@
 
 mod support;
 
-use qflow_auth::{ClientOptions, ProxySetting, Secret, TokenClient};
+use qflow_auth::{ClientOptions, ProxySetting, Secret, Status, TokenClient};
 use std::sync::Arc;
 use support::*;
 
@@ -71,6 +71,43 @@ fn explicit_proxy_is_used_even_for_loopback() {
     let c = TokenClient::new(&server().url("tag-noproxy/core"), RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
     c.request_password(JOE, password(JOE), None).unwrap();
     assert!(server().log("noproxy")[0]["via_proxy"].is_null());
+}
+
+#[test]
+fn socks5_proxies_carry_requests_with_or_without_credentials() {
+    // The identity server's SOCKS5 proxy tunnels every CONNECT to its HTTP listener and logs the
+    // target it was asked for. qflow-proxy-test.invalid never resolves: only the proxy can reach it.
+    let port = server().http.rsplit(':').next().unwrap();
+    let remote = |tag: &str| format!("http://qflow-proxy-test.invalid:{port}/tag-{tag}/core/connect/token");
+    let mut options = ClientOptions::default();
+    options.set_allow_insecure_http(true);
+    let cases = [
+        // socks5h: the proxy resolves the name.
+        (format!("socks5h://{}", server().socks5), "socks5h", format!("socks5 qflow-proxy-test.invalid:{port}")),
+        // RFC 1929 credentials, percent-encoded in the URL as usual ('&' is %26).
+        (format!("socks5h://proxyuser:proxy%26pass@{}", server().socks5), "socks5auth", format!("socks5 qflow-proxy-test.invalid:{port}")),
+    ];
+    for (proxy, tag, via) in cases {
+        options.set_proxy(ProxySetting::Url(Secret::new(proxy))).unwrap();
+        let c = TokenClient::new(&remote(tag), RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
+        c.request_password(JOE, password(JOE), None).unwrap();
+        assert_eq!(server().log(tag)[0]["via_proxy"], via, "{tag}");
+    }
+
+    // socks5 (without h) resolves locally; a loopback target goes through an explicit proxy too.
+    options.set_proxy(ProxySetting::Url(Secret::new(format!("socks5://{}", server().socks5)))).unwrap();
+    let c = TokenClient::new(&server().url("tag-socks5ip/core"), RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
+    c.request_password(JOE, password(JOE), None).unwrap();
+    let authority = server().http.trim_start_matches("http://");
+    assert_eq!(server().log("socks5ip")[0]["via_proxy"], format!("socks5 {authority}"));
+
+    // Wrong proxy credentials: a network error that names neither the password nor a panic.
+    options.set_proxy(ProxySetting::Url(Secret::new(format!("socks5h://proxyuser:wrong@{}", server().socks5)))).unwrap();
+    let c = TokenClient::new(&remote("socks5bad"), RESOWNER, Some(secret(RESOWNER)), &options).unwrap();
+    let err = c.request_password(JOE, password(JOE), None).unwrap_err();
+    assert_eq!(err.status(), Status::Network, "{err:?}");
+    assert!(!err.message().contains("wrong"), "{}", err.message());
+    assert!(server().log("socks5bad").is_empty());
 }
 
 #[test]

@@ -40,7 +40,10 @@ The prefix is a list of segments; each is a mode:
 Other routes: `GET /_log?tag=<name>` lists the tagged requests as received (headers, raw body,
 parsed form, connection number, whether they came through a CONNECT proxy); `GET /_stats?tag=<name>`
 counts them and the distinct connections they used. The HTTP listener also acts as a CONNECT proxy
-to itself, so proxy settings can be tested.
+to itself, so proxy settings can be tested. The `socks5` listener is a SOCKS5 proxy (RFC 1928; no
+authentication, or user `proxyuser` with password `proxy&pass` by RFC 1929) that likewise tunnels
+every CONNECT, whatever its target, to the HTTP listener; such requests are logged with `via_proxy`
+set to `socks5 <host>:<port>` (`<host>` as the client sent it: an address or a name to resolve).
 
 On start-up one JSON line is printed (and written to --ready-file): the base URLs and the CA file.
 With --tls there are four HTTPS listeners, all with certificates from one CA made at start-up:
@@ -131,12 +134,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     fixtures = None
     verbose = False
 
+    # Set on the handler classes of SOCKS tunnels: what the client asked the proxy to connect to.
+    socks_target = None
+
     def setup(self):
         super().setup()
         with STATE_LOCK:
             CONNECTION_COUNTER[0] += 1
             self.connection_number = CONNECTION_COUNTER[0]
-        self.via_proxy = None
+        self.via_proxy = None if self.socks_target is None else "socks5 " + self.socks_target
 
     def log_message(self, fmt, *args):
         if self.verbose:
@@ -598,6 +604,80 @@ class Server6(Server):
     address_family = socket.AF_INET6
 
 
+SOCKS_USER, SOCKS_PASSWORD = b"proxyuser", b"proxy&pass"
+
+
+class SocksServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    """A SOCKS5 proxy whose every tunnel leads to `http_server` (see the module documentation)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, http_server):
+        super().__init__(address, None)
+        self.http_server = http_server
+
+    def finish_request(self, request, client_address):
+        target = socks5_handshake(request)
+        if target is None:
+            return
+        tunnel = type("SocksTunnel", (Handler,), {"socks_target": target})
+        tunnel(request, client_address, self.http_server)
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def socks5_handshake(sock):
+    """Runs the proxy's side of RFC 1928 (and RFC 1929 when the client offers it); answers failures as
+    the RFC says. Returns "<host>:<port>" of an accepted CONNECT, else None."""
+    def read(n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("client hung up")
+            data += chunk
+        return data
+
+    try:
+        version, count = read(2)
+        methods = read(count)
+        if version != 5:
+            return None
+        if 2 in methods:  # username/password
+            sock.sendall(b"\x05\x02")
+            _, user_len = read(2)
+            user = read(user_len)
+            password = read(read(1)[0])
+            if (user, password) != (SOCKS_USER, SOCKS_PASSWORD):
+                sock.sendall(b"\x01\x01")
+                return None
+            sock.sendall(b"\x01\x00")
+        elif 0 in methods:
+            sock.sendall(b"\x05\x00")
+        else:
+            sock.sendall(b"\x05\xff")
+            return None
+        _, command, _, address_type = read(4)
+        if address_type == 1:
+            host = socket.inet_ntop(socket.AF_INET, read(4))
+        elif address_type == 3:
+            host = read(read(1)[0]).decode("ascii", "replace")
+        elif address_type == 4:
+            host = "[%s]" % socket.inet_ntop(socket.AF_INET6, read(16))
+        else:
+            host = None
+        port = int.from_bytes(read(2), "big")
+        if command != 1 or host is None:
+            sock.sendall(b"\x05\x07\x00\x01" + bytes(6))  # command or address type not supported
+            return None
+        sock.sendall(b"\x05\x00\x00\x01" + bytes(6))  # succeeded; the bound address is not used
+        return "%s:%d" % (host, port)
+    except (ConnectionError, OSError, ValueError):
+        return None
+
+
 # The HTTPS listeners of --tls: (name in the start-up line, certificate, highest TLS version).
 TLS_LISTENERS = (
     ("https", "server", None),
@@ -679,10 +759,12 @@ def main():
     Handler.verbose = args.verbose
 
     http_server = Server(("127.0.0.1", args.port), Handler)
+    socks_server = SocksServer(("127.0.0.1", 0), http_server)
     info = {"pid": os.getpid(), "http": "http://127.0.0.1:%d" % http_server.server_address[1],
-            "http6": None, "ca_file": None}
+            "http6": None, "ca_file": None, "socks5": "127.0.0.1:%d" % socks_server.server_address[1]}
     info.update({key: None for key, _, _ in TLS_LISTENERS})
     serve(http_server)
+    serve(socks_server)
 
     try:
         http6_server = Server6(("::1", 0), Handler)

@@ -17,6 +17,8 @@ pub struct IdentityServer {
     /// HTTPS limited to TLS 1.1, with a valid certificate.
     pub https_tls11: String,
     pub http6: Option<String>,
+    /// `127.0.0.1:<port>` of a SOCKS5 proxy that tunnels every CONNECT to `http`.
+    pub socks5: String,
     pub ca_file: String,
     /// Kept for its stdin: the server exits when this process ends and the pipe closes.
     _child: Mutex<Child>,
@@ -45,6 +47,7 @@ pub fn server() -> &'static IdentityServer {
             https_expired: text("https_expired").unwrap(),
             https_tls11: text("https_tls11").unwrap(),
             http6: text("http6"),
+            socks5: text("socks5").unwrap(),
             ca_file: text("ca_file").unwrap(),
             _child: Mutex::new(child),
         }

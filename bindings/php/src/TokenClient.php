@@ -39,7 +39,8 @@ use QFlow\Auth\Internal\Native;
  * - `connect_timeout_ms`, `timeout_ms`: positive ints; defaults 10000 (connecting) and 30000 (a whole request).
  * - `ca_file`: a PEM file of CA certificates trusted in addition to the system's.
  * - `proxy`: null (the default) reads HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, never for
- *   loopback; '' uses no proxy; otherwise the proxy URL, e.g. 'http://proxy:3128'.
+ *   loopback; '' uses no proxy; otherwise the proxy URL, e.g. 'http://proxy:3128' or
+ *   'socks5h://user:pass@proxy:1080'.
  * - `allow_insecure_http`: bool; allow http:// to a host that is not loopback (http:// to 127.0.0.1,
  *   ::1 and localhost is always allowed, for local development). Default false.
  * - `user_agent`: the User-Agent header; default "qflow-auth/<version>".

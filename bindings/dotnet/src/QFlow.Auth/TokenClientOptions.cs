@@ -43,7 +43,7 @@ namespace QFlow.Auth
 
         /// <summary>The proxy: null (the default) reads <c>HTTPS_PROXY</c>, <c>HTTP_PROXY</c>, <c>ALL_PROXY</c>
         /// and <c>NO_PROXY</c> from the environment, never for loopback hosts; an empty string disables proxies;
-        /// any other value is the proxy URL for every host, e.g. <c>http://proxy:3128</c>. Credentials in the
+        /// any other value is the proxy URL for every host, e.g. <c>http://proxy:3128</c> or <c>socks5h://proxy:1080</c>. Credentials in the
         /// URL are kept secret.</summary>
         public string Proxy { get; set; }
 
