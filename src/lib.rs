@@ -16,6 +16,7 @@ mod resolver;
 mod response;
 mod secret;
 mod source;
+mod tcp_transport;
 mod token;
 mod transport;
 mod tuned_transport;

@@ -8,9 +8,10 @@ use std::io::{self, Read};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use crate::tuned_transport::TunedConnector;
 use crate::resolver::CachingResolver;
-use ureq::unversioned::transport::{Connector, DefaultConnector};
+use crate::tcp_transport::TcpConnector;
+use crate::tuned_transport::TunedConnector;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector, SocksConnector};
 use ureq::{Agent, Proxy};
 use zeroize::Zeroizing;
 
@@ -68,11 +69,7 @@ impl Transport {
             .max_idle_connections(MAX_IDLE_CONNECTIONS)
             .build();
         Ok(Transport {
-            agent: Agent::with_parts(
-                config,
-                DefaultConnector::default().chain(TunedConnector),
-                CachingResolver::default(),
-            ),
+            agent: Agent::with_parts(config, connectors(), CachingResolver::default()),
             proxy_from_environment,
             connect_timeout: options.connect_timeout(),
             timeout: options.timeout(),
@@ -189,6 +186,17 @@ impl Transport {
             other => Error::new(Status::Network, format!("the request to {host} failed: {}", printable(&other.to_string()))),
         }
     }
+}
+
+/// ureq's default chain (SOCKS proxy, CONNECT proxy, TCP, rustls) with our TCP connector in place of
+/// ureq's and our tuning on top; see src/tcp_transport.rs and src/tuned_transport.rs for why.
+fn connectors() -> impl Connector {
+    ()
+        .chain(SocksConnector::default())
+        .chain(ConnectProxyConnector::default())
+        .chain(TcpConnector)
+        .chain(RustlsConnector::default())
+        .chain(TunedConnector)
 }
 
 /// A header value kept out of ureq's debug output; it holds credentials.

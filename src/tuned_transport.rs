@@ -18,15 +18,15 @@ use zeroize::Zeroizing;
 #[derive(Debug, Default)]
 pub(crate) struct TunedConnector;
 
-impl Connector<Box<dyn Transport>> for TunedConnector {
+impl<In: Transport> Connector<In> for TunedConnector {
     type Out = TunedTransport;
 
-    fn connect(
-        &self,
-        _details: &ConnectionDetails,
-        chained: Option<Box<dyn Transport>>,
-    ) -> Result<Option<Self::Out>, ureq::Error> {
-        Ok(chained.map(|inner| TunedTransport { inner, held: Zeroizing::new(Vec::new()), just_exchanged: false }))
+    fn connect(&self, _details: &ConnectionDetails, chained: Option<In>) -> Result<Option<Self::Out>, ureq::Error> {
+        Ok(chained.map(|inner| TunedTransport {
+            inner: Box::new(inner),
+            held: Zeroizing::new(Vec::new()),
+            just_exchanged: false,
+        }))
     }
 }
 
