@@ -75,6 +75,8 @@ enum qflow_status
   QFLOW_STATUS_INVALID_STATE = 9,
   // A local file operation failed (the token file cache): permissions, a full disk, a lock.
   QFLOW_STATUS_IO = 10,
+  // The request was cancelled from another thread (`qflow_cancel_token_cancel`).
+  QFLOW_STATUS_CANCELLED = 11,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -108,6 +110,21 @@ typedef enum qflow_auth_method qflow_auth_method;
 typedef uint32_t qflow_auth_method;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+// A cancellation signal. Attach it to the thread that makes requests with
+// `qflow_cancel_token_attach`; `qflow_cancel_token_cancel` from any other thread then aborts the
+// request running on that thread (its socket is shut down, which wakes a blocked read or write at
+// once) and fails it, and every later request on that thread, with `QFLOW_STATUS_CANCELLED`, until
+// the token is detached. A thread waiting for another thread's token-source renewal stops waiting
+// within 50 ms.
+//
+// Not interrupted: a TCP connect in progress (it ends by itself within the connect timeout, then the
+// request fails as cancelled), the wait for another process's file-cache lock, and requests through a
+// SOCKS proxy until their next step.
+//
+// Thread-safety: `qflow_cancel_token_cancel` and `qflow_cancel_token_is_cancelled` may be called
+// from any thread at any time.
+typedef struct qflow_cancel_token qflow_cancel_token;
 
 // Claims about a token (introspection) or a user (userinfo). Immutable once created.
 //
@@ -154,6 +171,39 @@ typedef struct qflow_token_source_options qflow_token_source_options;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Creates a cancel token, not cancelled.
+//
+// Ownership: the caller owns the result and must release it with `qflow_cancel_token_free`.
+// Returns NULL only if a panic was caught (an internal error).
+struct qflow_cancel_token *qflow_cancel_token_new(void);
+
+// Attaches `token` to the calling thread, replacing any token attached before; NULL detaches.
+// Requests made on this thread afterwards can be cancelled with it. Detach (or attach another) when
+// done: a cancelled token stays attached, and fails every request on the thread, until then.
+//
+// Ownership: the thread keeps its own reference, so `token` may be freed while attached (it can then
+// no longer be cancelled). Attachments end when the thread exits.
+// Always returns `QFLOW_STATUS_OK`, except `QFLOW_STATUS_INTERNAL` if a panic was caught.
+// Thread-safety: affects only the calling thread.
+qflow_status qflow_cancel_token_attach(const struct qflow_cancel_token *token);
+
+// Cancels: aborts the requests running under `token` and fails those started under it later.
+// Calling it again does nothing more.
+//
+// NULL: ignored. Thread-safety: safe from any thread, also while another thread uses the token.
+void qflow_cancel_token_cancel(const struct qflow_cancel_token *token);
+
+// Whether `token` has been cancelled; false for NULL.
+//
+// Thread-safety: safe from any thread.
+bool qflow_cancel_token_is_cancelled(const struct qflow_cancel_token *token);
+
+// Releases a cancel token. Threads it is attached to keep working with their own reference.
+//
+// Ownership: takes ownership of `token`; NULL is ignored. Must not be called twice, nor while another
+// thread may still call `qflow_cancel_token_cancel` on it.
+void qflow_cancel_token_free(struct qflow_cancel_token *token);
 
 // For an introspection answer: whether the token is active (`"active": true`). False for anything
 // else, and for NULL.

@@ -34,6 +34,8 @@ pub enum Status {
     InvalidState = 9,
     /// A local file operation failed (the token file cache): permissions, a full disk, a lock.
     Io = 10,
+    /// The request was cancelled from another thread (`qflow_cancel_token_cancel`).
+    Cancelled = 11,
 }
 
 impl Status {
@@ -56,12 +58,13 @@ impl Status {
             Status::Internal => c"internal error",
             Status::InvalidState => c"invalid state",
             Status::Io => c"local I/O error",
+            Status::Cancelled => c"cancelled",
         }
     }
 
     /// The status for a raw code, if the code is one of ours.
     pub fn from_code(code: u32) -> Option<Status> {
-        const ALL: [Status; 11] = [
+        const ALL: [Status; 12] = [
             Status::Ok,
             Status::InvalidArgument,
             Status::Network,
@@ -73,6 +76,7 @@ impl Status {
             Status::Internal,
             Status::InvalidState,
             Status::Io,
+            Status::Cancelled,
         ];
         ALL.into_iter().find(|s| *s as u32 == code)
     }
@@ -219,12 +223,13 @@ mod tests {
             (Status::Internal, 8),
             (Status::InvalidState, 9),
             (Status::Io, 10),
+            (Status::Cancelled, 11),
         ];
         for (status, code) in expected {
             assert_eq!(status as u32, code);
             assert_eq!(Status::from_code(code), Some(status));
         }
-        assert_eq!(Status::from_code(11), None);
+        assert_eq!(Status::from_code(12), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! The safe Rust core lives in the modules below; [`ffi`] is the C ABI over it, which the PHP and .NET
 //! bindings use. See `include/qflow_auth.h` and the README for the C conventions.
 
+mod cancel;
 mod claims;
 mod client;
 mod discovery;
@@ -25,6 +26,7 @@ pub mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use cancel::Cancellation;
 pub use claims::Claims;
 pub use client::TokenClient;
 pub use discovery::{Discovery, DISCOVERY_TTL};

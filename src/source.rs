@@ -1,6 +1,7 @@
 //! A token source: "give me a valid access token", with caching, renewal before expiry, refresh-token
 //! rotation, and single-flight renewal across threads (and, with a file cache, across processes).
 
+use crate::cancel;
 use crate::client::TokenClient;
 use crate::error::{Error, Result, Status};
 use crate::file_cache::{sha256_hex, FileCache};
@@ -11,6 +12,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
+
+/// How often a thread waiting for another thread's renewal checks whether its own wait was cancelled.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// Default margin before expiry at which a token is renewed.
 pub const DEFAULT_SKEW: Duration = Duration::from_secs(60);
@@ -183,16 +187,22 @@ impl TokenSource {
             if state.renewing {
                 let awaited = state.renewals;
                 while state.renewing && state.renewals == awaited {
-                    state = self.renewed.wait(state).unwrap_or_else(|e| e.into_inner());
+                    // Woken now and then to notice a cancellation of this thread's own wait.
+                    state = self.renewed.wait_timeout(state, CANCEL_POLL).unwrap_or_else(|e| e.into_inner()).0;
+                    cancel::check()?;
                 }
                 // The renewal we waited for is over: share its result, even a token so short-lived that
-                // it would not count as usable (asking again would only repeat the request).
+                // it would not count as usable (asking again would only repeat the request). A renewal
+                // cancelled by the thread that ran it says nothing about this one: try again.
                 if state.renewals == awaited + 1 {
-                    if let Some(failure) = &state.failure {
-                        return Err(failure.clone());
-                    }
-                    if let Some(token) = &state.token {
-                        return Ok(Arc::clone(token));
+                    match &state.failure {
+                        Some(failure) if failure.status() == Status::Cancelled => {}
+                        Some(failure) => return Err(failure.clone()),
+                        None => {
+                            if let Some(token) = &state.token {
+                                return Ok(Arc::clone(token));
+                            }
+                        }
                     }
                 }
                 continue;

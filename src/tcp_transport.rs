@@ -11,6 +11,7 @@
 //!   non-blocking mode, reads one byte and switches back. A single non-blocking `recv` with
 //!   `MSG_PEEK` tells the same (closed, unexpected bytes, or quiet) and leaves the socket as it was.
 
+use crate::cancel::{self, Registration};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Weak};
@@ -37,15 +38,24 @@ impl<In: Transport> Connector<In> for TcpConnector {
         if chained.is_some() {
             return Ok(chained.map(Either::A));
         }
+        if cancel::current_is_cancelled() {
+            return Err(cancelled());
+        }
         let stream = Arc::new(connect(details)?);
         // Lets Agent::shutdown interrupt I/O blocked on this socket in another thread.
         (details.register_shutdown)(Arc::downgrade(&stream) as Weak<dyn ShutdownHandle>)?;
+        let mut cancellation = Registration::default();
+        // Before the TLS handshake, so that a cancel interrupts that too.
+        if !cancellation.register(&stream) {
+            return Err(cancelled());
+        }
         let buffers = LazyBuffers::new(details.config.input_buffer_size(), details.config.output_buffer_size());
         Ok(Some(Either::B(TcpTransport {
             stream,
             buffers,
             read_timeout: SocketTimeout::default(),
             write_timeout: SocketTimeout::default(),
+            cancellation,
         })))
     }
 }
@@ -106,6 +116,13 @@ pub(crate) struct TcpTransport {
     buffers: LazyBuffers,
     read_timeout: SocketTimeout,
     write_timeout: SocketTimeout,
+    /// Lets the current thread's cancellation shut this socket down (src/cancel.rs).
+    cancellation: Registration,
+}
+
+/// How a cancellation surfaces inside ureq; src/transport.rs reports it as `Status::Cancelled`.
+fn cancelled() -> ureq::Error {
+    ureq::Error::Io(io::Error::new(io::ErrorKind::Interrupted, "cancelled"))
 }
 
 impl fmt::Debug for TcpTransport {
@@ -154,6 +171,9 @@ impl Transport for TcpTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        if !self.cancellation.register(&self.stream) {
+            return Err(cancelled());
+        }
         let timeout = timeout.for_write();
         let budget = time_left(timeout)?;
         let started = Instant::now();
@@ -164,7 +184,7 @@ impl Transport for TcpTransport {
             match (&*self.stream).write(&self.buffers.output()[sent..amount]) {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
                 Ok(n) => sent += n,
-                Err(e) if try_again(&e) => {}
+                Err(e) if try_again(&e) && !cancel::current_is_cancelled() => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -172,6 +192,9 @@ impl Transport for TcpTransport {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        if !self.cancellation.register(&self.stream) {
+            return Err(cancelled());
+        }
         let timeout = timeout.for_read();
         let budget = time_left(timeout)?;
         let started = Instant::now();
@@ -183,7 +206,7 @@ impl Transport for TcpTransport {
                     self.buffers.input_appended(n);
                     return Ok(n > 0);
                 }
-                Err(e) if try_again(&e) => {}
+                Err(e) if try_again(&e) && !cancel::current_is_cancelled() => {}
                 Err(e) => return Err(e.into()),
             }
         }

@@ -1,6 +1,7 @@
 //! HTTP over ureq and rustls with the library's safe defaults, and the mapping of transport failures
 //! onto [`Status`](crate::Status).
 
+use crate::cancel;
 use crate::endpoint::Endpoint;
 use crate::error::{printable, Error, Result, Status};
 use crate::options::{ClientOptions, ProxySetting};
@@ -79,15 +80,17 @@ impl Transport {
 
     /// POSTs a form body. `authorization` is a complete `Authorization` header value, if any.
     pub fn post_form(&self, endpoint: &Endpoint, authorization: Option<&str>, body: &str) -> Result<HttpResponse> {
+        cancel::check()?;
         let request = self.agent.post(endpoint.as_str()).header("Content-Type", "application/x-www-form-urlencoded");
         let request = self.prepare(request, endpoint, authorization)?;
-        self.read_response(request.send(body.as_bytes()), endpoint)
+        unless_cancelled(self.read_response(request.send(body.as_bytes()), endpoint))
     }
 
     /// GETs a resource, e.g. a discovery document or userinfo.
     pub fn get(&self, endpoint: &Endpoint, authorization: Option<&str>) -> Result<HttpResponse> {
+        cancel::check()?;
         let request = self.prepare(self.agent.get(endpoint.as_str()), endpoint, authorization)?;
-        self.read_response(request.call(), endpoint)
+        unless_cancelled(self.read_response(request.call(), endpoint))
     }
 
     /// What every request gets: the credentials, kept out of debug output, and no environment proxy
@@ -185,6 +188,15 @@ impl Transport {
             ureq::Error::BadUri(_) => Error::invalid_argument(format!("the URL for {host} is not valid")),
             other => Error::new(Status::Network, format!("the request to {host} failed: {}", printable(&other.to_string()))),
         }
+    }
+}
+
+/// A request that failed because its cancellation shut the socket down failed with whatever the
+/// interrupted I/O said (a reset, an early end); it is reported as what it is.
+fn unless_cancelled(result: Result<HttpResponse>) -> Result<HttpResponse> {
+    match result {
+        Err(_) if cancel::current_is_cancelled() => Err(cancel::cancelled_error()),
+        other => other,
     }
 }
 

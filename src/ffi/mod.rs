@@ -12,6 +12,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod boundary;
+mod cancel;
 mod claims;
 mod client;
 mod last_error;
@@ -23,6 +24,7 @@ mod token;
 mod version;
 mod view;
 
+pub use cancel::*;
 pub use claims::*;
 pub use client::*;
 pub use last_error::*;

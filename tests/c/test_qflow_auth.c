@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "qflow_auth.h"
@@ -354,6 +355,7 @@ static void test_status_strings(void) {
     CHECK_STR(qflow_status_str(QFLOW_STATUS_INTERNAL), "internal error");
     CHECK_STR(qflow_status_str(QFLOW_STATUS_INVALID_STATE), "invalid state");
     CHECK_STR(qflow_status_str(QFLOW_STATUS_IO), "local I/O error");
+    CHECK_STR(qflow_status_str(QFLOW_STATUS_CANCELLED), "cancelled");
     CHECK_STR(qflow_status_str(1000), "unknown status");
 }
 
@@ -402,6 +404,64 @@ static void test_threads_share_one_client(void) {
         CHECK(pthread_join(threads[i], NULL) == 0);
         CHECK(workers[i].ok == REQUESTS_PER_THREAD);
     }
+    qflow_client_free(client);
+}
+
+/* ---- cancellation ---------------------------------------------------------------------------- */
+
+struct canceller {
+    const qflow_cancel_token *cancel;
+    long delay_ms;
+};
+
+static void *canceller_main(void *arg) {
+    struct canceller *c = (struct canceller *)arg;
+    struct timespec delay = {c->delay_ms / 1000, (c->delay_ms % 1000) * 1000000L};
+    nanosleep(&delay, NULL);
+    qflow_cancel_token_cancel(c->cancel);
+    return NULL;
+}
+
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_cancel_a_request_in_flight(void) {
+    /* The server answers after 5 s; another thread cancels after 0.2 s. */
+    qflow_client *client = new_client(URL("slow-5000/core"), RESOWNER, RESOWNER_SECRET, NULL);
+    qflow_cancel_token *cancel = qflow_cancel_token_new();
+    CHECK(cancel != NULL);
+    CHECK(!qflow_cancel_token_is_cancelled(cancel));
+    CHECK(qflow_cancel_token_attach(cancel) == QFLOW_STATUS_OK);
+    struct canceller c = {cancel, 200};
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, canceller_main, &c) == 0);
+    double started = seconds_now();
+    qflow_token *token = NULL;
+    CHECK(qflow_client_request_password(client, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_CANCELLED);
+    CHECK(seconds_now() - started < 2.0);
+    CHECK(token == NULL);
+    CHECK(qflow_last_error_status() == QFLOW_STATUS_CANCELLED);
+    CHECK_STR(qflow_last_error_message(), "the request was cancelled");
+    CHECK(pthread_join(thread, NULL) == 0);
+    CHECK(qflow_cancel_token_is_cancelled(cancel));
+
+    /* Still attached and cancelled: nothing is sent. Freed while attached: the thread keeps its own
+       reference. Detached: requests work again. */
+    qflow_client *fast = new_client(URL("core"), RESOWNER, RESOWNER_SECRET, NULL);
+    CHECK(qflow_client_request_password(fast, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_CANCELLED);
+    qflow_cancel_token_free(cancel);
+    CHECK(qflow_client_request_password(fast, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_CANCELLED);
+    CHECK(qflow_cancel_token_attach(NULL) == QFLOW_STATUS_OK);
+    CHECK(qflow_client_request_password(fast, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_OK);
+    qflow_token_free(token);
+
+    qflow_cancel_token_cancel(NULL);
+    CHECK(!qflow_cancel_token_is_cancelled(NULL));
+    qflow_cancel_token_free(NULL);
+    qflow_client_free(fast);
     qflow_client_free(client);
 }
 
@@ -622,6 +682,7 @@ int main(void) {
     RUN(test_null_is_safe_for_frees_and_getters);
     RUN(test_status_strings);
     RUN(test_threads_share_one_client);
+    RUN(test_cancel_a_request_in_flight);
     RUN(test_token_source_shares_one_token_across_threads);
     RUN(test_password_source_with_options_and_file_cache);
     RUN(test_discovery_revocation_introspection_userinfo);

@@ -11,6 +11,7 @@ enum qflow_status
   QFLOW_STATUS_INTERNAL = 8,
   QFLOW_STATUS_INVALID_STATE = 9,
   QFLOW_STATUS_IO = 10,
+  QFLOW_STATUS_CANCELLED = 11,
 };
 typedef uint32_t qflow_status;
 enum qflow_auth_method
@@ -20,12 +21,18 @@ enum qflow_auth_method
   QFLOW_AUTH_METHOD_CLIENT_SECRET_BASIC_UNENCODED = 2,
 };
 typedef uint32_t qflow_auth_method;
+typedef struct qflow_cancel_token qflow_cancel_token;
 typedef struct qflow_claims qflow_claims;
 typedef struct qflow_client qflow_client;
 typedef struct qflow_client_options qflow_client_options;
 typedef struct qflow_token qflow_token;
 typedef struct qflow_token_source qflow_token_source;
 typedef struct qflow_token_source_options qflow_token_source_options;
+struct qflow_cancel_token *qflow_cancel_token_new(void);
+qflow_status qflow_cancel_token_attach(const struct qflow_cancel_token *token);
+void qflow_cancel_token_cancel(const struct qflow_cancel_token *token);
+bool qflow_cancel_token_is_cancelled(const struct qflow_cancel_token *token);
+void qflow_cancel_token_free(struct qflow_cancel_token *token);
 bool qflow_claims_is_active(const struct qflow_claims *claims);
 const char *qflow_claims_get(const struct qflow_claims *claims,
                              const char *name);

@@ -18,6 +18,12 @@ final class AbiCoverageTest extends TestCase
     /** C functions the package deliberately does not call, and why. */
     private const NOT_EXPOSED = [
         'qflow_fetch_token_json' => 'the whole response is TokenClient::requestPasswordToken()->getRawJson()',
+        // PHP runs a request on the calling thread, and no other PHP thread exists to cancel it.
+        'qflow_cancel_token_new' => 'requests cannot be cancelled from PHP',
+        'qflow_cancel_token_attach' => 'requests cannot be cancelled from PHP',
+        'qflow_cancel_token_cancel' => 'requests cannot be cancelled from PHP',
+        'qflow_cancel_token_is_cancelled' => 'requests cannot be cancelled from PHP',
+        'qflow_cancel_token_free' => 'requests cannot be cancelled from PHP',
     ];
 
     private const C_HEADER = Local::ROOT . '/include/qflow_auth.h';

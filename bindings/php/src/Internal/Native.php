@@ -6,6 +6,7 @@ namespace QFlow\Auth\Internal;
 
 use FFI;
 use FFI\CData;
+use QFlow\Auth\Exception\CancelledException;
 use QFlow\Auth\Exception\ConnectionException;
 use QFlow\Auth\Exception\HttpException;
 use QFlow\Auth\Exception\InternalException;
@@ -59,6 +60,7 @@ final class Native
             $ffi->QFLOW_STATUS_MALFORMED_RESPONSE => new MalformedResponseException($message, $httpStatus),
             $ffi->QFLOW_STATUS_INVALID_STATE => new InvalidStateException($message, $httpStatus),
             $ffi->QFLOW_STATUS_IO => new IoException($message, $httpStatus),
+            $ffi->QFLOW_STATUS_CANCELLED => new CancelledException($message, $httpStatus),
             default => new InternalException($message, $httpStatus),
         };
     }

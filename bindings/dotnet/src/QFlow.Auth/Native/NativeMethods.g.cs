@@ -37,6 +37,8 @@ namespace QFlow.Auth
         InvalidState = 9,
         /// <summary>A local file operation failed (the token file cache): permissions, a full disk, a lock.</summary>
         IO = 10,
+        /// <summary>The request was cancelled from another thread (<c>qflow_cancel_token_cancel</c>).</summary>
+        Cancelled = 11,
     }
 
     /// <summary>
@@ -67,6 +69,45 @@ namespace QFlow.Auth.Native
 
         /// <summary>QFLOW_AUTH_VERSION of the header these declarations were generated from.</summary>
         internal const string HeaderVersion = "0.1.0";
+
+        // Creates a cancel token, not cancelled.
+        //
+        // Ownership: the caller owns the result and must release it with `qflow_cancel_token_free`.
+        // Returns NULL only if a panic was caught (an internal error).
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern CancelTokenHandle qflow_cancel_token_new();
+
+        // Attaches `token` to the calling thread, replacing any token attached before; NULL detaches.
+        // Requests made on this thread afterwards can be cancelled with it. Detach (or attach another) when
+        // done: a cancelled token stays attached, and fails every request on the thread, until then.
+        //
+        // Ownership: the thread keeps its own reference, so `token` may be freed while attached (it can then
+        // no longer be cancelled). Attachments end when the thread exits.
+        // Always returns `QFLOW_STATUS_OK`, except `QFLOW_STATUS_INTERNAL` if a panic was caught.
+        // Thread-safety: affects only the calling thread.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern QFlowStatus qflow_cancel_token_attach(CancelTokenHandle token);
+
+        // Cancels: aborts the requests running under `token` and fails those started under it later.
+        // Calling it again does nothing more.
+        //
+        // NULL: ignored. Thread-safety: safe from any thread, also while another thread uses the token.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qflow_cancel_token_cancel(CancelTokenHandle token);
+
+        // Whether `token` has been cancelled; false for NULL.
+        //
+        // Thread-safety: safe from any thread.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: MarshalAs(UnmanagedType.I1)]
+        internal static extern bool qflow_cancel_token_is_cancelled(CancelTokenHandle token);
+
+        // Releases a cancel token. Threads it is attached to keep working with their own reference.
+        //
+        // Ownership: takes ownership of `token`; NULL is ignored. Must not be called twice, nor while another
+        // thread may still call `qflow_cancel_token_cancel` on it.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qflow_cancel_token_free(IntPtr token);
 
         // For an introspection answer: whether the token is active (`"active": true`). False for anything
         // else, and for NULL.
@@ -619,6 +660,23 @@ namespace QFlow.Auth.Native
         // Ownership: static; never free it. Thread-safety: safe from any thread.
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr qflow_version();
+    }
+
+    /// <summary>Owns one <c>qflow_cancel_token *</c>; releasing it calls <c>qflow_cancel_token_free</c>.</summary>
+    internal sealed class CancelTokenHandle : SafeHandle
+    {
+        /// <summary>Used by the marshaller, which sets the handle.</summary>
+        public CancelTokenHandle() : base(IntPtr.Zero, true) { }
+
+        /// <summary>NULL is invalid: there is nothing to release.</summary>
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        /// <summary>Calls <c>qflow_cancel_token_free</c>, exactly once.</summary>
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.qflow_cancel_token_free(handle);
+            return true;
+        }
     }
 
     /// <summary>Owns one <c>qflow_claims *</c>; releasing it calls <c>qflow_claims_free</c>.</summary>

@@ -1,0 +1,183 @@
+//! Aborting requests in flight from another thread.
+//!
+//! A [`Cancellation`] is attached to the thread that makes requests (see [`Cancellation::run`]); every
+//! socket those requests use is registered with it. [`Cancellation::cancel`], from any thread, marks it
+//! cancelled and shuts those sockets down, which wakes a read or write blocked on them at once; the
+//! request then fails with [`Status::Cancelled`](crate::Status::Cancelled), and so does every later
+//! request on that thread until the cancellation is detached.
+//!
+//! Thread-bound rather than a parameter of every request, like the C API's last error: the C functions
+//! keep their signatures, and a binding attaches a cancellation around a blocking call on its worker
+//! thread.
+
+use crate::error::{Error, Status};
+use std::cell::RefCell;
+use std::fmt;
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+/// A cancellation signal shared between the thread making requests and the threads that may cancel
+/// them. Cloning shares it.
+#[derive(Clone, Default)]
+pub struct Cancellation {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    cancelled: AtomicBool,
+    /// The sockets used under this cancellation, to shut down when it is cancelled.
+    sockets: Mutex<Vec<Weak<TcpStream>>>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Cancellation>> = const { RefCell::new(None) };
+}
+
+impl Cancellation {
+    pub fn new() -> Cancellation {
+        Cancellation::default()
+    }
+
+    /// Aborts the requests running under this cancellation and fails those that start later. Safe from
+    /// any thread, any number of times.
+    pub fn cancel(&self) {
+        self.inner.cancelled.store(true, Ordering::SeqCst);
+        let sockets = std::mem::take(&mut *self.inner.sockets.lock().unwrap_or_else(|e| e.into_inner()));
+        for socket in sockets.iter().filter_map(Weak::upgrade) {
+            // An error means the socket is closed already, which is what we want.
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Runs `work` with this cancellation attached to the current thread, then restores whatever was
+    /// attached before.
+    pub fn run<R>(&self, work: impl FnOnce() -> R) -> R {
+        struct Restore(Option<Cancellation>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                attach(self.0.take());
+            }
+        }
+        let _restore = Restore(attach(Some(self.clone())));
+        work()
+    }
+
+    fn same(&self, other: &Cancellation) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl fmt::Debug for Cancellation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cancellation").field("cancelled", &self.is_cancelled()).finish()
+    }
+}
+
+/// Attaches `cancellation` to the current thread (None detaches) and returns what was attached.
+pub fn attach(cancellation: Option<Cancellation>) -> Option<Cancellation> {
+    CURRENT.with(|current| std::mem::replace(&mut *current.borrow_mut(), cancellation))
+}
+
+/// The error of a request cut short by its cancellation.
+pub(crate) fn cancelled_error() -> Error {
+    Error::new(Status::Cancelled, "the request was cancelled")
+}
+
+/// `Err` when the current thread's cancellation has been cancelled.
+pub(crate) fn check() -> crate::Result<()> {
+    if current_is_cancelled() {
+        return Err(cancelled_error());
+    }
+    Ok(())
+}
+
+pub(crate) fn current_is_cancelled() -> bool {
+    CURRENT.with(|current| current.borrow().as_ref().is_some_and(Cancellation::is_cancelled))
+}
+
+/// What a connection remembers of the cancellation it last registered with, so that it registers once
+/// per cancellation rather than on every read.
+#[derive(Default)]
+pub(crate) struct Registration(Option<Cancellation>);
+
+impl Registration {
+    /// Registers `socket` with the current thread's cancellation (if any, and not done already).
+    /// Returns false when that cancellation is already cancelled: the caller must not use the socket.
+    pub fn register(&mut self, socket: &Arc<TcpStream>) -> bool {
+        CURRENT.with(|current| {
+            let current = current.borrow();
+            let Some(cancellation) = current.as_ref() else {
+                return true;
+            };
+            if !self.0.as_ref().is_some_and(|registered| registered.same(cancellation)) {
+                let mut sockets = cancellation.inner.sockets.lock().unwrap_or_else(|e| e.into_inner());
+                sockets.retain(|s| s.strong_count() > 0);
+                sockets.push(Arc::downgrade(socket));
+                self.0 = Some(cancellation.clone());
+            }
+            // Checked after registering: a cancel() that ran before the push saw no socket to shut
+            // down, but its flag is visible here.
+            !cancellation.is_cancelled()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn cancel_wakes_a_blocked_read_and_marks_the_thread() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let socket = Arc::new(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
+        let _server = listener.accept().unwrap();
+        let cancellation = Cancellation::new();
+        let canceller = cancellation.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            canceller.cancel();
+        });
+        let started = Instant::now();
+        let read = cancellation.run(|| {
+            assert!(Registration::default().register(&socket));
+            assert!(check().is_ok());
+            let read = (&*socket).read(&mut [0u8; 8]);
+            (read.map_err(|e| e.kind()), check().map_err(|e| e.status()))
+        });
+        assert!(started.elapsed() < Duration::from_secs(5), "woken by the cancel");
+        assert_eq!(read, (Ok(0), Err(Status::Cancelled)));
+        assert!(check().is_ok(), "detached after run");
+    }
+
+    #[test]
+    fn registering_under_a_cancelled_cancellation_refuses_the_socket() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let socket = Arc::new(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
+        let cancellation = Cancellation::new();
+        cancellation.cancel();
+        let mut registration = Registration::default();
+        assert!(!cancellation.run(|| registration.register(&socket)));
+        assert!(registration.register(&socket), "no cancellation attached: usable");
+    }
+
+    #[test]
+    fn run_restores_the_outer_cancellation() {
+        let outer = Cancellation::new();
+        let inner = Cancellation::new();
+        outer.run(|| {
+            inner.run(|| inner.cancel());
+            assert!(check().is_ok(), "the outer one is attached again and not cancelled");
+            outer.cancel();
+            assert_eq!(check().unwrap_err().status(), Status::Cancelled);
+        });
+    }
+}
