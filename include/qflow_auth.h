@@ -118,9 +118,12 @@ typedef uint32_t qflow_auth_method;
 // the token is detached. A thread waiting for another thread's token-source renewal stops waiting
 // within 50 ms.
 //
-// Not interrupted: a TCP connect in progress (it ends by itself within the connect timeout, then the
-// request fails as cancelled), the wait for another process's file-cache lock, and requests through a
-// SOCKS proxy until their next step.
+// Not interrupted: a token source's refresh request once sent (a server that rotates refresh tokens
+// has discarded the old one by then, so only the answer can keep the source able to renew: the call
+// returns when it arrives, and the source keeps it), a TCP connect in progress (it ends within the
+// connect timeout, then the request fails as cancelled), the wait for another process's file-cache
+// lock, and requests through a SOCKS proxy until their next step. Cancelling a direct
+// `qflow_client_request_refresh` does cut it short, with that risk.
 //
 // Thread-safety: `qflow_cancel_token_cancel` and `qflow_cancel_token_is_cancelled` may be called
 // from any thread at any time.
@@ -187,6 +190,12 @@ struct qflow_cancel_token *qflow_cancel_token_new(void);
 // Always returns `QFLOW_STATUS_OK`, except `QFLOW_STATUS_INTERNAL` if a panic was caught.
 // Thread-safety: affects only the calling thread.
 qflow_status qflow_cancel_token_attach(const struct qflow_cancel_token *token);
+
+// Detaches whatever cancel token is attached to the calling thread; the same as
+// `qflow_cancel_token_attach(NULL)`, for bindings whose handle types cannot be NULL.
+//
+// Thread-safety: affects only the calling thread.
+void qflow_cancel_token_detach(void);
 
 // Cancels: aborts the requests running under `token` and fails those started under it later.
 // Calling it again does nothing more.

@@ -58,14 +58,7 @@ impl Cancellation {
     /// Runs `work` with this cancellation attached to the current thread, then restores whatever was
     /// attached before.
     pub fn run<R>(&self, work: impl FnOnce() -> R) -> R {
-        struct Restore(Option<Cancellation>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                attach(self.0.take());
-            }
-        }
-        let _restore = Restore(attach(Some(self.clone())));
-        work()
+        with_attached(Some(self.clone()), work)
     }
 
     fn same(&self, other: &Cancellation) -> bool {
@@ -77,6 +70,24 @@ impl fmt::Debug for Cancellation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cancellation").field("cancelled", &self.is_cancelled()).finish()
     }
+}
+
+/// Runs `work` out of reach of the current thread's cancellation. For requests whose answer must not
+/// be lost once sent: a refresh token that the server rotates on use (RFC 6749 section 6) is gone once
+/// it has processed the request, so cutting the request short would leave nothing to renew with.
+pub(crate) fn shielded<R>(work: impl FnOnce() -> R) -> R {
+    with_attached(None, work)
+}
+
+fn with_attached<R>(cancellation: Option<Cancellation>, work: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Cancellation>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            attach(self.0.take());
+        }
+    }
+    let _restore = Restore(attach(cancellation));
+    work()
 }
 
 /// Attaches `cancellation` to the current thread (None detaches) and returns what was attached.

@@ -283,12 +283,14 @@ impl TokenSource {
 
     /// Renews with the refresh token when there is one, falling back to the original grant where
     /// that is possible. Returns the token and the refresh token to use next (the rotated one, if the
-    /// server sent one).
+    /// server sent one). A cancellation stops the grants, but never a refresh request once sent.
     fn fetch(&self, refresh_token: Option<Secret>) -> Result<(Token, Option<Secret>)> {
         let scope = self.scope.as_deref();
         let mut refresh_failure = None;
         if let Some(refresh) = refresh_token {
-            match self.client.request_refresh(refresh.expose(), scope) {
+            // Not cancellable once begun: see cancel::shielded.
+            cancel::check()?;
+            match cancel::shielded(|| self.client.request_refresh(refresh.expose(), scope)) {
                 Ok(token) => {
                     let next = token.refresh_token().map(Secret::new).unwrap_or(refresh);
                     return Ok((token, Some(next)));

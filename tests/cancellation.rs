@@ -126,3 +126,35 @@ fn a_thread_waiting_for_a_renewal_can_be_cancelled_alone() {
     leader.join().unwrap().expect("the renewal itself went on");
     assert_eq!(server().stats("cancel-waiter")["requests"], 1);
 }
+
+#[test]
+fn a_token_source_never_cuts_a_refresh_short_so_the_rotated_refresh_token_is_kept() {
+    // The server rotates refresh tokens: a refresh it has processed but whose answer we dropped would
+    // leave the source with a dead refresh token. So the cancel does not abort it; the call returns
+    // the token, which the source keeps.
+    let c = Arc::new(client("tag-cancel-refresh/slow-600/core"));
+    let source =
+        TokenSource::password(Arc::clone(&c), JOE, password(JOE), Some(QUICKSTART_SCOPE), &TokenSourceOptions::default()).unwrap();
+    let first = source.token().unwrap().access_token().to_string();
+    source.invalidate().unwrap();
+    let cancellation = Cancellation::new();
+    let canceller = cancel_after(&cancellation, Duration::from_millis(150));
+    let renewed = cancellation.run(|| source.token()).expect("the refresh ran to its end");
+    canceller.join().unwrap();
+    assert_ne!(renewed.access_token(), first);
+    let log = server().log("cancel-refresh");
+    assert_eq!(log.len(), 2);
+    assert_eq!(form_value(&log[1], "grant_type"), Some("refresh_token"));
+
+    // Kept: no request for the next call, and the rotated refresh token works for the one after.
+    assert_eq!(source.token().unwrap().access_token(), renewed.access_token());
+    source.invalidate().unwrap();
+    source.token().expect("renewed with the rotated refresh token");
+    assert_eq!(server().log("cancel-refresh").len(), 3);
+
+    // Already cancelled before the renewal starts: nothing is sent.
+    source.invalidate().unwrap();
+    let err = cancellation.run(|| source.token()).unwrap_err();
+    assert_eq!(err.status(), Status::Cancelled);
+    assert_eq!(server().log("cancel-refresh").len(), 3);
+}

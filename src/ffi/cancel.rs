@@ -1,7 +1,7 @@
 //! `qflow_cancel_token`: aborting requests in flight from another thread.
 //!
-//! Functions: `qflow_cancel_token_new`, `qflow_cancel_token_attach`, `qflow_cancel_token_cancel`,
-//! `qflow_cancel_token_is_cancelled`, `qflow_cancel_token_free`.
+//! Functions: `qflow_cancel_token_new`, `qflow_cancel_token_attach`, `qflow_cancel_token_detach`,
+//! `qflow_cancel_token_cancel`, `qflow_cancel_token_is_cancelled`, `qflow_cancel_token_free`.
 
 use super::boundary::{call, infallible};
 use crate::cancel::{self, Cancellation};
@@ -14,9 +14,12 @@ use crate::error::Status;
 /// the token is detached. A thread waiting for another thread's token-source renewal stops waiting
 /// within 50 ms.
 ///
-/// Not interrupted: a TCP connect in progress (it ends by itself within the connect timeout, then the
-/// request fails as cancelled), the wait for another process's file-cache lock, and requests through a
-/// SOCKS proxy until their next step.
+/// Not interrupted: a token source's refresh request once sent (a server that rotates refresh tokens
+/// has discarded the old one by then, so only the answer can keep the source able to renew: the call
+/// returns when it arrives, and the source keeps it), a TCP connect in progress (it ends within the
+/// connect timeout, then the request fails as cancelled), the wait for another process's file-cache
+/// lock, and requests through a SOCKS proxy until their next step. Cancelling a direct
+/// `qflow_client_request_refresh` does cut it short, with that risk.
 ///
 /// Thread-safety: `qflow_cancel_token_cancel` and `qflow_cancel_token_is_cancelled` may be called
 /// from any thread at any time.
@@ -49,6 +52,17 @@ pub unsafe extern "C" fn qflow_cancel_token_attach(token: *const qflow_cancel_to
         let token = unsafe { token.as_ref() };
         cancel::attach(token.map(|t| t.inner.clone()));
         Ok(())
+    })
+}
+
+/// Detaches whatever cancel token is attached to the calling thread; the same as
+/// `qflow_cancel_token_attach(NULL)`, for bindings whose handle types cannot be NULL.
+///
+/// Thread-safety: affects only the calling thread.
+#[no_mangle]
+pub extern "C" fn qflow_cancel_token_detach() {
+    infallible((), || {
+        cancel::attach(None);
     })
 }
 

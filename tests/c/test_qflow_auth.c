@@ -458,6 +458,16 @@ static void test_cancel_a_request_in_flight(void) {
     CHECK(qflow_client_request_password(fast, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_OK);
     qflow_token_free(token);
 
+    /* qflow_cancel_token_detach() does the same as attaching NULL. */
+    qflow_cancel_token *other = qflow_cancel_token_new();
+    qflow_cancel_token_cancel(other);
+    CHECK(qflow_cancel_token_attach(other) == QFLOW_STATUS_OK);
+    CHECK(qflow_client_request_password(fast, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_CANCELLED);
+    qflow_cancel_token_detach();
+    CHECK(qflow_client_request_password(fast, JOE, JOE_PASSWORD, NULL, &token) == QFLOW_STATUS_OK);
+    qflow_token_free(token);
+    qflow_cancel_token_free(other);
+
     qflow_cancel_token_cancel(NULL);
     CHECK(!qflow_cancel_token_is_cancelled(NULL));
     qflow_cancel_token_free(NULL);

@@ -30,6 +30,7 @@ typedef struct qflow_token_source qflow_token_source;
 typedef struct qflow_token_source_options qflow_token_source_options;
 struct qflow_cancel_token *qflow_cancel_token_new(void);
 qflow_status qflow_cancel_token_attach(const struct qflow_cancel_token *token);
+void qflow_cancel_token_detach(void);
 void qflow_cancel_token_cancel(const struct qflow_cancel_token *token);
 bool qflow_cancel_token_is_cancelled(const struct qflow_cancel_token *token);
 void qflow_cancel_token_free(struct qflow_cancel_token *token);

@@ -21,6 +21,7 @@ final class AbiCoverageTest extends TestCase
         // PHP runs a request on the calling thread, and no other PHP thread exists to cancel it.
         'qflow_cancel_token_new' => 'requests cannot be cancelled from PHP',
         'qflow_cancel_token_attach' => 'requests cannot be cancelled from PHP',
+        'qflow_cancel_token_detach' => 'requests cannot be cancelled from PHP',
         'qflow_cancel_token_cancel' => 'requests cannot be cancelled from PHP',
         'qflow_cancel_token_is_cancelled' => 'requests cannot be cancelled from PHP',
         'qflow_cancel_token_free' => 'requests cannot be cancelled from PHP',

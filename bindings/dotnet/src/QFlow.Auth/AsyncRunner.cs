@@ -7,12 +7,14 @@ namespace QFlow.Auth
 {
     /// <summary>
     /// Runs a blocking native request on the thread pool, so that the caller's thread is never blocked,
-    /// and lets a <see cref="CancellationToken"/> complete the task early.
+    /// and lets a <see cref="CancellationToken"/> abort it.
     /// </summary>
     /// <remarks>
-    /// The C API has no way to abort a request in flight. Cancelling therefore completes the returned task
-    /// as cancelled at once, while the native request runs on to its end (bounded by the client's
-    /// timeout) in the background; whatever it returns then is disposed, and whatever it throws is observed.
+    /// Cancelling completes the returned task as cancelled at once and cancels a native cancel token
+    /// (<c>qflow_cancel_token</c>) attached to the worker thread for the duration of the request: the
+    /// library shuts the request's socket down, so the native call returns within moments instead of
+    /// waiting for the server or the timeout. Whatever it returns after all (it may have just completed)
+    /// is disposed, and whatever it throws is observed.
     /// </remarks>
     internal static class AsyncRunner
     {
@@ -27,18 +29,32 @@ namespace QFlow.Auth
                 discard();
                 return Task.FromCanceled<T>(cancellationToken);
             }
-            Task<T> running = Task.Factory.StartNew(
-                work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             if (!cancellationToken.CanBeCanceled)
             {
-                return running;
+                return Task.Factory.StartNew(
+                    work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             }
+            CancelTokenHandle nativeCancel = NativeMethods.qflow_cancel_token_new();
+            if (nativeCancel.IsInvalid)
+            {
+                discard();
+                nativeCancel.Dispose();
+                throw new InternalLibraryException("qflow_cancel_token_new failed", null);
+            }
+            Task<T> running = Task.Factory.StartNew(
+                () => RunCancellable(work, nativeCancel), CancellationToken.None,
+                TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-            CancellationTokenRegistration registration =
-                cancellationToken.Register(() => result.TrySetCanceled(cancellationToken));
+            CancellationTokenRegistration registration = cancellationToken.Register(() =>
+            {
+                result.TrySetCanceled(cancellationToken);
+                NativeMethods.qflow_cancel_token_cancel(nativeCancel);
+            });
             running.ContinueWith(done =>
             {
+                // Waits for a callback that is running, so the handle is not freed under it.
                 registration.Dispose();
+                nativeCancel.Dispose();
                 if (done.IsFaulted)
                 {
                     // Reading Exception also marks it observed when the task was cancelled first.
@@ -58,6 +74,21 @@ namespace QFlow.Auth
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return result.Task;
+        }
+
+        /// <summary>Runs <paramref name="work"/> with <paramref name="nativeCancel"/> attached to this
+        /// (pool) thread, and detaches it afterwards so that the thread's next job is not affected.</summary>
+        private static T RunCancellable<T>(Func<T> work, CancelTokenHandle nativeCancel)
+        {
+            NativeMethods.qflow_cancel_token_attach(nativeCancel);
+            try
+            {
+                return work();
+            }
+            finally
+            {
+                NativeMethods.qflow_cancel_token_detach();
+            }
         }
     }
     /// <summary>A native call whose arguments are checked and encoded, ready to run now or on the thread pool.

@@ -18,8 +18,8 @@ namespace QFlow.Auth
     /// <see cref="ToString"/> ever contains a password, secret or token. Bad arguments throw
     /// <see cref="ArgumentException"/>; null or empty ones are caught before any native call.
     /// The <c>...Async</c> methods run the request on the thread pool; their
-    /// <see cref="CancellationToken"/> completes the task at once, though the request itself runs on
-    /// to its end (the native library cannot abort it), and its result is then disposed.
+    /// <see cref="CancellationToken"/> completes the task at once and aborts the native request (its
+    /// connection is shut down), so that no pool thread stays blocked on a slow server.
     /// After <see cref="Dispose"/> every request throws <see cref="ObjectDisposedException"/>; requests
     /// already running finish first, and only then is the native client released.
     /// </remarks>
@@ -202,7 +202,7 @@ namespace QFlow.Auth
         /// <param name="password">The resource owner's password; any characters.</param>
         /// <param name="scope">Scopes separated by spaces or <c>+</c>; null for
         /// <c>qflowapi openid offline_access</c>.</param>
-        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled and aborts the request.</param>
         /// <returns>The access token.</returns>
         /// <exception cref="ArgumentNullException">A required argument is null (thrown, not in the task).</exception>
         /// <exception cref="ArgumentException">An argument is empty (thrown, not in the task).</exception>
@@ -239,7 +239,7 @@ namespace QFlow.Auth
         /// <param name="username">The resource owner's user name.</param>
         /// <param name="password">The resource owner's password; any characters.</param>
         /// <param name="scope">Scopes separated by spaces or <c>+</c>; null to send none.</param>
-        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled and aborts the request.</param>
         /// <returns>The token.</returns>
         /// <exception cref="ArgumentException">Bad arguments (thrown, not in the task).</exception>
         /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>
@@ -263,7 +263,7 @@ namespace QFlow.Auth
 
         /// <summary><see cref="RequestClientCredentialsToken"/> on the thread pool.</summary>
         /// <param name="scope">Scopes separated by spaces or <c>+</c>; null to send none.</param>
-        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled and aborts the request.</param>
         /// <returns>The token.</returns>
         /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>
         public Task<Token> RequestClientCredentialsTokenAsync(string scope = null,
@@ -292,7 +292,9 @@ namespace QFlow.Auth
         /// <summary><see cref="RequestRefreshToken"/> on the thread pool.</summary>
         /// <param name="refreshToken">The refresh token.</param>
         /// <param name="scope">Null to keep the original scope; otherwise a narrower list.</param>
-        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled and aborts the request. A server that
+        /// rotates refresh tokens may have processed it already: the old refresh token is then spent and the new
+        /// one lost. <see cref="TokenSource"/> does not abort its refresh requests for that reason.</param>
         /// <returns>The new token.</returns>
         /// <exception cref="ArgumentException">Bad arguments (thrown, not in the task).</exception>
         /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>
@@ -324,7 +326,7 @@ namespace QFlow.Auth
         /// <summary><see cref="RequestToken"/> on the thread pool.</summary>
         /// <param name="grantType">The <c>grant_type</c> value.</param>
         /// <param name="parameters">Extra form parameters; null for none.</param>
-        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled and aborts the request.</param>
         /// <returns>The token.</returns>
         /// <exception cref="ArgumentException">Bad arguments (thrown, not in the task).</exception>
         /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>
@@ -360,7 +362,7 @@ namespace QFlow.Auth
         /// <param name="token">An access or refresh token.</param>
         /// <param name="tokenTypeHint">Null, <see cref="TokenTypeHint.AccessToken"/> or
         /// <see cref="TokenTypeHint.RefreshToken"/>.</param>
-        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled and aborts the request.</param>
         /// <returns>A task that completes when the server has answered.</returns>
         /// <exception cref="ArgumentException">Bad arguments (thrown, not in the task).</exception>
         /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>
@@ -393,7 +395,7 @@ namespace QFlow.Auth
         /// <param name="token">An access or refresh token.</param>
         /// <param name="tokenTypeHint">Null, <see cref="TokenTypeHint.AccessToken"/> or
         /// <see cref="TokenTypeHint.RefreshToken"/>.</param>
-        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled and aborts the request.</param>
         /// <returns>The answer.</returns>
         /// <exception cref="ArgumentException">Bad arguments (thrown, not in the task).</exception>
         /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>
@@ -424,7 +426,7 @@ namespace QFlow.Auth
 
         /// <summary><see cref="GetUserInfo"/> on the thread pool.</summary>
         /// <param name="accessToken">The access token.</param>
-        /// <param name="cancellationToken">Completes the task as cancelled; the request itself runs on to its end.</param>
+        /// <param name="cancellationToken">Completes the task as cancelled and aborts the request.</param>
         /// <returns>The claims.</returns>
         /// <exception cref="ArgumentException">Bad arguments (thrown, not in the task).</exception>
         /// <exception cref="ObjectDisposedException">The client has been disposed (thrown, not in the task).</exception>

@@ -155,8 +155,9 @@ namespace QFlow.Auth
 
         /// <summary><see cref="GetToken"/> on the thread pool: the caller's thread is not blocked while a renewal
         /// is due. (On the cached path <see cref="GetToken"/> itself does not block.)</summary>
-        /// <param name="cancellationToken">Completes the task as cancelled; a renewal in flight runs on to its end
-        /// (and its token stays cached for the next call).</param>
+        /// <param name="cancellationToken">Completes the task as cancelled and aborts a renewal by password or
+        /// client credentials; a refresh request already sent runs on to its end (the server may have rotated the
+        /// refresh token), and its token stays cached for the next call.</param>
         /// <returns>The token.</returns>
         /// <exception cref="ObjectDisposedException">The source has been disposed (thrown, not in the task).</exception>
         public Task<Token> GetTokenAsync(CancellationToken cancellationToken = default(CancellationToken))
@@ -179,7 +180,7 @@ namespace QFlow.Auth
         }
 
         /// <summary><see cref="GetAccessToken"/> on the thread pool.</summary>
-        /// <param name="cancellationToken">Completes the task as cancelled; a renewal in flight runs on to its end.</param>
+        /// <param name="cancellationToken">As for <see cref="GetTokenAsync"/>.</param>
         /// <returns>The access token.</returns>
         /// <exception cref="ObjectDisposedException">The source has been disposed (thrown, not in the task).</exception>
         public Task<string> GetAccessTokenAsync(CancellationToken cancellationToken = default(CancellationToken))

@@ -31,6 +31,7 @@ namespace QFlow.Auth.Tests
             var unused = new Dictionary<string, string>
             {
                 { "qflow_fetch_token_json", "the full response comes from TokenClient's Token instead" },
+                { "qflow_cancel_token_is_cancelled", "the CancellationToken says whether it was cancelled" },
             };
             string source = string.Join("\n", Directory.GetFiles(
                     Path.Combine(Env.Root, "bindings", "dotnet", "src", "QFlow.Auth"), "*.cs", SearchOption.AllDirectories)

@@ -427,6 +427,7 @@ namespace QFlow.Auth.Tests
                 { QFlowStatus.Internal, typeof(InternalLibraryException) },
                 { QFlowStatus.InvalidState, typeof(InvalidOperationException) },
                 { QFlowStatus.IO, typeof(LocalIOException) },
+                { QFlowStatus.Cancelled, typeof(OperationCanceledException) },
                 { QFlowStatus.Ok, typeof(InternalLibraryException) },
                 { (QFlowStatus)99, typeof(InternalLibraryException) },
             };
@@ -688,7 +689,7 @@ namespace QFlow.Auth.Tests
         public static void AsyncCancelledInFlightCompletesAtOnce()
         {
             string tag = Env.NewTag("cancel");
-            using (var client = new TokenClient(Env.Url("tag-" + tag + "/slow-1500"), Resowner, ResownerSecret))
+            var client = new TokenClient(Env.Url("tag-" + tag + "/slow-5000"), Resowner, ResownerSecret);
             using (var cancel = new CancellationTokenSource())
             {
                 var clock = Stopwatch.StartNew();
@@ -696,12 +697,36 @@ namespace QFlow.Auth.Tests
                 Thread.Sleep(200);
                 cancel.Cancel();
                 Assert.ThrowsFrom<TaskCanceledException>(task, "awaiting the cancelled request");
-                Assert.True(clock.ElapsedMilliseconds < 1200,
+                Assert.True(clock.ElapsedMilliseconds < 1500,
                     "the task ended before the server answered (" + clock.ElapsedMilliseconds + " ms)");
                 Assert.True(task.IsCanceled, "the task is cancelled");
+
+                // The native request was aborted too: it no longer holds the client, which Dispose then
+                // frees at once, 5 s before the server would have answered.
+                client.Dispose();
+                while (!client.IsNativeClientReleased && clock.ElapsedMilliseconds < 4000)
+                {
+                    Thread.Sleep(10);
+                }
+                Assert.True(client.IsNativeClientReleased,
+                    "the native request ended (after " + clock.ElapsedMilliseconds + " ms)");
+                Assert.True(clock.ElapsedMilliseconds < 2000, "soon (" + clock.ElapsedMilliseconds + " ms)");
             }
-            // The native request, which cannot be aborted, ran on; the client was released after it.
             Assert.Equal(1, Env.Stats(tag)[0], "requests the server received");
+
+            // A pool thread that ran a cancelled request runs the next ones normally.
+            using (var fresh = new TokenClient(Env.Url("core"), Resowner, ResownerSecret))
+            {
+                Task<Token>[] after = Enumerable.Range(0, 8)
+                    .Select(_ => fresh.RequestPasswordTokenAsync(Joe, JoePassword, null, CancellationToken.None))
+                    .ToArray();
+                Assert.True(after.All(t => t.Result.AccessToken.StartsWith("at-")), "later requests on the pool");
+                using (var unused = new CancellationTokenSource())
+                {
+                    Token token = fresh.RequestPasswordTokenAsync(Joe, JoePassword, null, unused.Token).Result;
+                    Assert.StartsWith("at-", token.AccessToken, "a cancellable request that is not cancelled");
+                }
+            }
         }
 
         public static void DisposedClientsAndTokensThrowObjectDisposedException()

@@ -75,6 +75,8 @@ namespace QFlow.Auth.Native
                 // the object's state does not allow (as ObjectDisposedException, which derives from it).
                 { QFlowStatus.InvalidState, e => new InvalidOperationException(e.Message) },
                 { QFlowStatus.IO, e => new LocalIOException(e.Message, e.HttpStatus) },
+                // What .NET throws for an operation cancelled through a CancellationToken.
+                { QFlowStatus.Cancelled, e => new OperationCanceledException(e.Message) },
             };
 
         /// <summary>Throws the exception for <paramref name="status"/> unless it is OK.</summary>

@@ -88,6 +88,13 @@ namespace QFlow.Auth.Native
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern QFlowStatus qflow_cancel_token_attach(CancelTokenHandle token);
 
+        // Detaches whatever cancel token is attached to the calling thread; the same as
+        // `qflow_cancel_token_attach(NULL)`, for bindings whose handle types cannot be NULL.
+        //
+        // Thread-safety: affects only the calling thread.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void qflow_cancel_token_detach();
+
         // Cancels: aborts the requests running under `token` and fails those started under it later.
         // Calling it again does nothing more.
         //
