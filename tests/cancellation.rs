@@ -25,11 +25,29 @@ fn cancel_after(cancellation: &Cancellation, delay: Duration) -> thread::JoinHan
     })
 }
 
+/// Cancels `cancellation` from another thread once the server has received `requests` requests tagged
+/// `tag`: then the request to cancel is surely in flight, however slow the machine.
+fn cancel_once_received(cancellation: &Cancellation, tag: &'static str, requests: u64) -> thread::JoinHandle<()> {
+    let cancellation = cancellation.clone();
+    thread::spawn(move || {
+        wait_for_requests(tag, requests);
+        cancellation.cancel();
+    })
+}
+
+fn wait_for_requests(tag: &str, requests: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server().stats(tag)["requests"].as_u64() < Some(requests) {
+        assert!(Instant::now() < deadline, "the server never received request {requests} tagged {tag}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn a_request_waiting_for_a_slow_server_ends_at_once_when_cancelled() {
     let c = client("tag-cancel-slow/slow-5000/core");
     let cancellation = Cancellation::new();
-    let canceller = cancel_after(&cancellation, Duration::from_millis(200));
+    let canceller = cancel_once_received(&cancellation, "cancel-slow", 1);
     let started = Instant::now();
     let err = cancellation.run(|| c.request_password(JOE, password(JOE), None)).unwrap_err();
     let waited = started.elapsed();
@@ -64,7 +82,7 @@ fn a_cancelled_request_leaves_no_broken_connection_behind() {
     let c = client("tag-cancel-pool/slow-300/core");
     c.request_password(JOE, password(JOE), None).unwrap();
     let cancellation = Cancellation::new();
-    let canceller = cancel_after(&cancellation, Duration::from_millis(100));
+    let canceller = cancel_once_received(&cancellation, "cancel-pool", 2);
     let err = cancellation.run(|| c.request_password(JOE, password(JOE), None)).unwrap_err();
     canceller.join().unwrap();
     assert_eq!(err.status(), Status::Cancelled);
@@ -95,7 +113,7 @@ fn cancelling_one_thread_renewal_does_not_fail_the_threads_waiting_for_it() {
         let (source, cancellation) = (Arc::clone(&source), cancellation.clone());
         thread::spawn(move || cancellation.run(|| source.token().map(|_| ())))
     };
-    thread::sleep(Duration::from_millis(150)); // the leader's renewal is on its way
+    wait_for_requests("cancel-source", 1); // the leader's renewal is on its way
     let waiter = {
         let source = Arc::clone(&source);
         thread::spawn(move || source.token().map(|t| t.access_token().to_string()))
@@ -115,7 +133,7 @@ fn a_thread_waiting_for_a_renewal_can_be_cancelled_alone() {
         let source = Arc::clone(&source);
         thread::spawn(move || source.token().map(|_| ()))
     };
-    thread::sleep(Duration::from_millis(150));
+    wait_for_requests("cancel-waiter", 1);
     let cancellation = Cancellation::new();
     let canceller = cancel_after(&cancellation, Duration::from_millis(200));
     let started = Instant::now();
@@ -138,7 +156,7 @@ fn a_token_source_never_cuts_a_refresh_short_so_the_rotated_refresh_token_is_kep
     let first = source.token().unwrap().access_token().to_string();
     source.invalidate().unwrap();
     let cancellation = Cancellation::new();
-    let canceller = cancel_after(&cancellation, Duration::from_millis(150));
+    let canceller = cancel_once_received(&cancellation, "cancel-refresh", 2);
     let renewed = cancellation.run(|| source.token()).expect("the refresh ran to its end");
     canceller.join().unwrap();
     assert_ne!(renewed.access_token(), first);

@@ -692,9 +692,13 @@ namespace QFlow.Auth.Tests
             var client = new TokenClient(Env.Url("tag-" + tag + "/slow-5000"), Resowner, ResownerSecret);
             using (var cancel = new CancellationTokenSource())
             {
-                var clock = Stopwatch.StartNew();
                 Task<Token> task = client.RequestPasswordTokenAsync(Joe, JoePassword, null, cancel.Token);
-                Thread.Sleep(200);
+                var clock = Stopwatch.StartNew();
+                while (Env.Stats(tag)[0] < 1 && clock.ElapsedMilliseconds < 10000)
+                {
+                    Thread.Sleep(10); // until the request is surely in flight, however slow the machine
+                }
+                clock.Restart();
                 cancel.Cancel();
                 Assert.ThrowsFrom<TaskCanceledException>(task, "awaiting the cancelled request");
                 Assert.True(clock.ElapsedMilliseconds < 1500,
