@@ -44,7 +44,7 @@ impl Cancellation {
     /// any thread, any number of times.
     pub fn cancel(&self) {
         self.inner.cancelled.store(true, Ordering::SeqCst);
-        let sockets = std::mem::take(&mut *self.inner.sockets.lock().unwrap_or_else(|e| e.into_inner()));
+        let sockets = std::mem::take(&mut *self.sockets());
         for socket in sockets.iter().filter_map(Weak::upgrade) {
             // An error means the socket is closed already, which is what we want.
             let _ = socket.shutdown(Shutdown::Both);
@@ -112,30 +112,52 @@ pub(crate) fn current_is_cancelled() -> bool {
     CURRENT.with(|current| current.borrow().as_ref().is_some_and(Cancellation::is_cancelled))
 }
 
-/// What a connection remembers of the cancellation it last registered with, so that it registers once
-/// per cancellation rather than on every read.
+/// The cancellation a connection is registered with: that of the thread that last used it. A pooled
+/// connection moves between threads, so each use re-syncs it; otherwise cancelling a token whose
+/// request is over would shut down a connection that another request is using by then.
 #[derive(Default)]
 pub(crate) struct Registration(Option<Cancellation>);
 
 impl Registration {
-    /// Registers `socket` with the current thread's cancellation (if any, and not done already).
-    /// Returns false when that cancellation is already cancelled: the caller must not use the socket.
-    pub fn register(&mut self, socket: &Arc<TcpStream>) -> bool {
+    /// Registers `socket` with the current thread's cancellation, and only with it. Returns false when
+    /// that cancellation is already cancelled: the caller must not use the socket.
+    pub fn sync(&mut self, socket: &Arc<TcpStream>) -> bool {
         CURRENT.with(|current| {
             let current = current.borrow();
-            let Some(cancellation) = current.as_ref() else {
-                return true;
+            let in_sync = match (&self.0, current.as_ref()) {
+                (Some(registered), Some(current)) => registered.same(current),
+                (None, None) => true,
+                _ => false,
             };
-            if !self.0.as_ref().is_some_and(|registered| registered.same(cancellation)) {
-                let mut sockets = cancellation.inner.sockets.lock().unwrap_or_else(|e| e.into_inner());
-                sockets.retain(|s| s.strong_count() > 0);
-                sockets.push(Arc::downgrade(socket));
-                self.0 = Some(cancellation.clone());
+            if !in_sync {
+                if let Some(previous) = self.0.take() {
+                    previous.forget(socket);
+                }
+                if let Some(current) = current.as_ref() {
+                    current.add(socket);
+                    self.0 = Some(current.clone());
+                }
             }
             // Checked after registering: a cancel() that ran before the push saw no socket to shut
             // down, but its flag is visible here.
-            !cancellation.is_cancelled()
+            current.as_ref().is_none_or(|c| !c.is_cancelled())
         })
+    }
+}
+
+impl Cancellation {
+    fn sockets(&self) -> std::sync::MutexGuard<'_, Vec<Weak<TcpStream>>> {
+        self.inner.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add(&self, socket: &Arc<TcpStream>) {
+        let mut sockets = self.sockets();
+        sockets.retain(|s| s.strong_count() > 0);
+        sockets.push(Arc::downgrade(socket));
+    }
+
+    fn forget(&self, socket: &Arc<TcpStream>) {
+        self.sockets().retain(|s| s.as_ptr() != Arc::as_ptr(socket));
     }
 }
 
@@ -159,7 +181,7 @@ mod tests {
         });
         let started = Instant::now();
         let read = cancellation.run(|| {
-            assert!(Registration::default().register(&socket));
+            assert!(Registration::default().sync(&socket));
             assert!(check().is_ok());
             let read = (&*socket).read(&mut [0u8; 8]);
             (read.map_err(|e| e.kind()), check().map_err(|e| e.status()))
@@ -176,8 +198,29 @@ mod tests {
         let cancellation = Cancellation::new();
         cancellation.cancel();
         let mut registration = Registration::default();
-        assert!(!cancellation.run(|| registration.register(&socket)));
-        assert!(registration.register(&socket), "no cancellation attached: usable");
+        assert!(!cancellation.run(|| registration.sync(&socket)));
+        assert!(registration.sync(&socket), "no cancellation attached: usable");
+    }
+
+    #[test]
+    fn a_connection_used_by_another_request_leaves_the_first_ones_cancellation() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let socket = Arc::new(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
+        let _server = listener.accept().unwrap();
+        let first = Cancellation::new();
+        let mut registration = Registration::default();
+        assert!(first.run(|| registration.sync(&socket)));
+        // The pooled connection is taken by a request without a cancellation, then by one with
+        // another; cancelling the first token afterwards must not touch it.
+        assert!(registration.sync(&socket));
+        let second = Cancellation::new();
+        assert!(second.run(|| registration.sync(&socket)));
+        first.cancel();
+        socket.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        let read = (&*socket).read(&mut [0u8; 8]).map_err(|e| e.kind());
+        assert!(matches!(read, Err(std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)), "still open: {read:?}");
+        second.cancel();
+        assert_eq!((&*socket).read(&mut [0u8; 8]).map_err(|e| e.kind()), Ok(0), "shut down by its current token");
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
         (details.register_shutdown)(Arc::downgrade(&stream) as Weak<dyn ShutdownHandle>)?;
         let mut cancellation = Registration::default();
         // Before the TLS handshake, so that a cancel interrupts that too.
-        if !cancellation.register(&stream) {
+        if !cancellation.sync(&stream) {
             return Err(cancelled());
         }
         let buffers = LazyBuffers::new(details.config.input_buffer_size(), details.config.output_buffer_size());
@@ -171,7 +171,7 @@ impl Transport for TcpTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        if !self.cancellation.register(&self.stream) {
+        if !self.cancellation.sync(&self.stream) {
             return Err(cancelled());
         }
         let timeout = timeout.for_write();
@@ -192,7 +192,7 @@ impl Transport for TcpTransport {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        if !self.cancellation.register(&self.stream) {
+        if !self.cancellation.sync(&self.stream) {
             return Err(cancelled());
         }
         let timeout = timeout.for_read();
@@ -213,7 +213,9 @@ impl Transport for TcpTransport {
     }
 
     fn is_open(&mut self) -> bool {
-        probe(&self.stream)
+        // Called when the pool hands the connection to a request, on that request's thread: from here
+        // on, only that request's cancellation may shut it down.
+        self.cancellation.sync(&self.stream) && probe(&self.stream)
     }
 }
 

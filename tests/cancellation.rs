@@ -176,3 +176,15 @@ fn a_token_source_never_cuts_a_refresh_short_so_the_rotated_refresh_token_is_kep
     assert_eq!(err.status(), Status::Cancelled);
     assert_eq!(server().log("cancel-refresh").len(), 3);
 }
+
+#[test]
+fn cancelling_a_token_whose_request_is_over_does_not_touch_the_connection_another_request_uses() {
+    let c = client("tag-cancel-late/slow-300/core");
+    let finished = Cancellation::new();
+    finished.run(|| c.request_password(JOE, password(JOE), None)).unwrap();
+    // The next request reuses the pooled connection; meanwhile the first token is cancelled.
+    let canceller = cancel_once_received(&finished, "cancel-late", 2);
+    c.request_password(JOE, password(JOE), None).expect("not affected by the earlier request's token");
+    canceller.join().unwrap();
+    assert_eq!(server().stats("cancel-late")["connections"], 1, "one connection served both");
+}
