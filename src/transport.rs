@@ -34,7 +34,8 @@ pub struct HttpResponse {
 #[derive(Clone)]
 pub struct Transport {
     agent: Agent,
-    proxy_from_environment: bool,
+    /// A proxy came from the environment (which loopback hosts bypass).
+    environment_proxy: bool,
     connect_timeout: Duration,
     timeout: Duration,
     max_response_bytes: u64,
@@ -42,8 +43,14 @@ pub struct Transport {
 
 impl Transport {
     pub fn new(options: &ClientOptions) -> Result<Transport> {
-        let (proxy, proxy_from_environment) = match options.proxy() {
-            ProxySetting::FromEnvironment => (Proxy::try_from_env(), true),
+        let (proxy, environment_proxy) = match options.proxy() {
+            // Without a proxy in the environment there is nothing for loopback hosts to bypass, and
+            // the request-level configuration that bypassing takes costs a copy of it per request.
+            ProxySetting::FromEnvironment => {
+                let proxy = Proxy::try_from_env();
+                let found = proxy.is_some();
+                (proxy, found)
+            }
             ProxySetting::Disabled => (None, false),
             ProxySetting::Url(url) => (
                 Some(Proxy::new(url.expose()).map_err(|_| Error::invalid_argument("proxy is not a valid proxy URL"))?),
@@ -71,7 +78,7 @@ impl Transport {
             .build();
         Ok(Transport {
             agent: Agent::with_parts(config, connectors(), CachingResolver::default()),
-            proxy_from_environment,
+            environment_proxy,
             connect_timeout: options.connect_timeout(),
             timeout: options.timeout(),
             max_response_bytes: options.max_response_bytes(),
@@ -112,7 +119,7 @@ impl Transport {
 
     /// Environment proxies are never used for loopback hosts.
     fn bypass_proxy(&self, endpoint: &Endpoint) -> bool {
-        self.proxy_from_environment && endpoint.is_loopback()
+        self.environment_proxy && endpoint.is_loopback()
     }
 
     fn read_response(
