@@ -45,9 +45,9 @@ ensure_build_packages() {
 }
 
 # What the PHP suite needs: the CLI (Debian's comes with FFI and OPcache), php-cgi (which, like PHP-FPM and
-# unlike the CLI, is held to ffi.enable=preload) and PHPUnit.
+# unlike the CLI, is held to ffi.enable=preload), PHP-FPM itself with cgi-fcgi to send it requests, and PHPUnit.
 ensure_php_packages() {
-    ensure_packages php:php-cli php-cgi:php-cgi phpunit:phpunit
+    ensure_packages php:php-cli php-cgi:php-cgi php-fpm8.2:php8.2-fpm cgi-fcgi:libfcgi-bin phpunit:phpunit
 }
 
 ensure_rust() {

@@ -2,7 +2,8 @@
 # The PHP suite: the examples under examples/php/, then the qflow/auth package's PHPUnit tests against the
 # built library and the local identity server (every grant, each error class, special characters, bad input,
 # library loading, opcache preloading under the CLI and php-cgi, memory growth, and the token lifecycle: token
-# sources, the file cache shared by concurrent processes, discovery, revocation, introspection, userinfo).
+# sources, the file cache shared by concurrent processes, discovery, revocation, introspection, userinfo), and
+# real PHP-FPM set up as the package's README says (bindings/php/tests/fpm.sh).
 # Prints "N passed, N failed" (and skipped, if any) and exits non-zero if anything failed.
 set -euo pipefail
 source "$(dirname "$0")/../../../scripts/lib.sh"
@@ -76,11 +77,18 @@ discovery_over_https() {
         { echo "unexpected output of discovery.php:"$'\n'"$out" >&2; return 1; }
 }
 
+php_fpm() {
+    bindings/php/tests/fpm.sh "$IDS_HTTP"
+}
+
 echo "--- examples"
 check "examples/php/quickstart.php prints a token" quickstart
 check "examples/php/client.php runs over HTTPS" client_over_https
 check "examples/php/token_source.php shares its token through the file cache" token_source_twice
 check "examples/php/discovery.php: discovery, userinfo, introspection, revocation over HTTPS" discovery_over_https
+
+echo "--- PHP-FPM"
+check "real PHP-FPM, preloaded as the README says: 4 workers, one token request" php_fpm
 
 echo "--- PHPUnit"
 status=0
