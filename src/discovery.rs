@@ -72,14 +72,29 @@ pub(crate) fn discover(authority: &str, transport: &Transport, allow_insecure_ht
         response::json_object(response, what)?
     };
     let found = Arc::new(from_document(document, normalized, allow_insecure_http)?);
-    let mut entries = cache.lock().unwrap_or_else(|e| e.into_inner());
-    let index = cached(&entries);
     let entry = CacheEntry { key, fetched: Instant::now(), found: Arc::clone(&found) };
-    match index {
-        Some(i) => entries[i] = entry,
-        None => entries.push(entry),
-    }
+    store(&mut cache.lock().unwrap_or_else(|e| e.into_inner()), entry, Instant::now());
     Ok(found)
+}
+
+/// At most this many documents are cached: a process that goes through many authorities (a
+/// multi-tenant service, say) must not grow without bound.
+const MAX_CACHED_DOCUMENTS: usize = 64;
+
+/// Replaces the entry with the same key, or adds one after dropping the expired entries and, when the
+/// cache is still full, the oldest.
+fn store(entries: &mut Vec<CacheEntry>, entry: CacheEntry, now: Instant) {
+    if let Some(same) = entries.iter_mut().find(|e| e.key == entry.key) {
+        *same = entry;
+        return;
+    }
+    entries.retain(|e| now.saturating_duration_since(e.fetched) < DISCOVERY_TTL);
+    if entries.len() >= MAX_CACHED_DOCUMENTS {
+        if let Some(oldest) = entries.iter().enumerate().min_by_key(|(_, e)| e.fetched).map(|(i, _)| i) {
+            entries.swap_remove(oldest);
+        }
+    }
+    entries.push(entry);
 }
 
 struct CacheEntry {
@@ -168,6 +183,32 @@ mod tests {
         .unwrap();
         assert!(other.warning().unwrap().contains("https://elsewhere/core"));
         assert_eq!(other.issuer(), Some("https://elsewhere/core"));
+    }
+
+    #[test]
+    fn the_cache_is_bounded_dropping_expired_then_oldest_entries() {
+        let found = Arc::new(
+            from_document(doc(r#"{"token_endpoint":"https://id.example/t"}"#), "https://id.example", false).unwrap(),
+        );
+        // "Now" lies two TTLs ahead, so that entries can be made any age up to that without going
+        // back before the machine's boot (where Instant cannot go).
+        let now = Instant::now() + 2 * DISCOVERY_TTL;
+        let entry = |key: &str, age: Duration| CacheEntry { key: key.to_string(), fetched: now - age, found: Arc::clone(&found) };
+        let mut entries = Vec::new();
+        store(&mut entries, entry("expired", DISCOVERY_TTL + Duration::from_secs(1)), now);
+        store(&mut entries, entry("old", Duration::from_secs(600)), now);
+        for i in 0..MAX_CACHED_DOCUMENTS - 2 {
+            store(&mut entries, entry(&format!("k{i}"), Duration::from_secs(60)), now);
+        }
+        assert!(!entries.iter().any(|e| e.key == "expired"), "expired entries go first");
+        assert_eq!(entries.len(), MAX_CACHED_DOCUMENTS - 1);
+        store(&mut entries, entry("full", Duration::ZERO), now);
+        assert_eq!(entries.len(), MAX_CACHED_DOCUMENTS);
+        store(&mut entries, entry("one more", Duration::ZERO), now);
+        assert_eq!(entries.len(), MAX_CACHED_DOCUMENTS, "bounded");
+        assert!(!entries.iter().any(|e| e.key == "old"), "then the oldest");
+        store(&mut entries, entry("k0", Duration::ZERO), now);
+        assert_eq!(entries.len(), MAX_CACHED_DOCUMENTS, "a key already cached is replaced in place");
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub unsafe extern "C" fn qflow_client_new(
 /// Creates a client for the server at `authority` (e.g. "https://identity.qflowhub.io/core"), with
 /// its token, revocation, introspection and userinfo endpoints read from the server's OpenID Connect
 /// discovery document (`<authority>/.well-known/openid-configuration`; RFC 8414's location is tried
-/// when that answers 404). Documents are cached per process for an hour. Every endpoint must satisfy
+/// when that answers 404). Documents are cached per process for an hour (at most 64). Every endpoint must satisfy
 /// the same rules as `token_url` in `qflow_client_new`. Endpoint URLs set in `options` take
 /// precedence. An `issuer` that differs from `authority` is not an error (IdentityServer3 deployments
 /// often configure another one); see `qflow_client_discovery_warning`.
