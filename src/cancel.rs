@@ -3,7 +3,7 @@
 //! A [`Cancellation`] is attached to the thread that makes requests (see [`Cancellation::run`]); every
 //! socket those requests use is registered with it. [`Cancellation::cancel`], from any thread, marks it
 //! cancelled and shuts those sockets down, which wakes a read or write blocked on them at once; the
-//! request then fails with [`Status::Cancelled`](crate::Status::Cancelled), and so does every later
+//! request then fails with [`Status::Cancelled`], and so does every later
 //! request on that thread until the cancellation is detached.
 //!
 //! Thread-bound rather than a parameter of every request, like the C API's last error: the C functions
