@@ -79,12 +79,15 @@ fn connect(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
         };
         match connect_one(*addr, share) {
             Ok(stream) => return Ok(stream),
+            Err(_) if cancel::current_is_cancelled() => return Err(cancelled()),
             Err(error) => last_error = Some(error),
         }
     }
     Err(match last_error {
         Some(error) if error.kind() != io::ErrorKind::TimedOut => error.into(),
-        _ => ureq::Error::Timeout(details.timeout.reason),
+        Some(_) => ureq::Error::Timeout(details.timeout.reason),
+        None if count == 0 => ureq::Error::HostNotFound,
+        None => ureq::Error::Timeout(details.timeout.reason),
     })
 }
 
