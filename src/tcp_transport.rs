@@ -63,32 +63,38 @@ impl<In: Transport> Connector<In> for TcpConnector {
 /// Tries the resolved addresses in order; each gets an equal share of the connect time still left.
 fn connect(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
     let budget = time_left(details.timeout)?;
+    match connect_any(&details.addrs, budget) {
+        Ok(stream) => Ok(stream),
+        Err(_) if cancel::current_is_cancelled() => Err(cancelled()),
+        Err(Some(error)) if error.kind() != io::ErrorKind::TimedOut => Err(error.into()),
+        Err(None) if details.addrs.is_empty() => Err(ureq::Error::HostNotFound),
+        Err(_) => Err(ureq::Error::Timeout(details.timeout.reason)),
+    }
+}
+
+/// The first address that accepts a connection within its share of `budget`; otherwise the last
+/// error (None when no attempt was made).
+fn connect_any(addrs: &[SocketAddr], budget: Option<Duration>) -> Result<TcpStream, Option<io::Error>> {
     let started = Instant::now();
     let mut last_error = None;
-    let count = details.addrs.len();
-    for (index, addr) in details.addrs.iter().enumerate() {
+    for (index, addr) in addrs.iter().enumerate() {
         let share = match budget {
             Some(budget) => {
                 let left = budget.saturating_sub(started.elapsed());
                 if left.is_zero() {
                     break;
                 }
-                Some((left / (count - index) as u32).max(MIN_CONNECT_PER_ADDRESS))
+                Some((left / (addrs.len() - index) as u32).max(MIN_CONNECT_PER_ADDRESS))
             }
             None => None,
         };
         match connect_one(*addr, share) {
             Ok(stream) => return Ok(stream),
-            Err(_) if cancel::current_is_cancelled() => return Err(cancelled()),
+            Err(_) if cancel::current_is_cancelled() => return Err(None),
             Err(error) => last_error = Some(error),
         }
     }
-    Err(match last_error {
-        Some(error) if error.kind() != io::ErrorKind::TimedOut => error.into(),
-        Some(_) => ureq::Error::Timeout(details.timeout.reason),
-        None if count == 0 => ureq::Error::HostNotFound,
-        None => ureq::Error::Timeout(details.timeout.reason),
-    })
+    Err(last_error)
 }
 
 fn connect_one(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<TcpStream> {
@@ -281,6 +287,19 @@ mod tests {
         client.set_read_timeout(None).unwrap();
         // The probe left the socket in blocking mode.
         assert_eq!((&client).read(&mut [0u8; 1]).unwrap(), 0);
+    }
+
+    #[test]
+    fn connecting_falls_back_to_the_next_address() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // listener dropped
+        let stream = connect_any(&[closed, open], Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), open);
+        assert!(stream.nodelay().unwrap());
+        let refused = connect_any(&[closed], Some(Duration::from_secs(5))).unwrap_err();
+        assert_eq!(refused.map(|e| e.kind()), Some(io::ErrorKind::ConnectionRefused));
+        assert!(connect_any(&[], None).unwrap_err().is_none(), "no attempt, no error");
     }
 
     #[test]
