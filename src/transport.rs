@@ -11,7 +11,7 @@ use std::time::Duration;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use crate::resolver::CachingResolver;
 use crate::tcp_transport::TcpConnector;
-use crate::tuned_transport::TunedConnector;
+use crate::tuned_transport::{self, TunedConnector};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector, SocksConnector};
 use ureq::{Agent, Proxy};
 use zeroize::Zeroizing;
@@ -87,17 +87,22 @@ impl Transport {
 
     /// POSTs a form body. `authorization` is a complete `Authorization` header value, if any.
     pub fn post_form(&self, endpoint: &Endpoint, authorization: Option<&str>, body: &str) -> Result<HttpResponse> {
-        cancel::check()?;
-        let request = self.agent.post(endpoint.as_str()).header("Content-Type", "application/x-www-form-urlencoded");
-        let request = self.prepare(request, endpoint, authorization)?;
-        unless_cancelled(self.read_response(request.send(body.as_bytes()), endpoint))
+        retrying_stale_connections(|| {
+            cancel::check()?;
+            let request =
+                self.agent.post(endpoint.as_str()).header("Content-Type", "application/x-www-form-urlencoded");
+            let request = self.prepare(request, endpoint, authorization)?;
+            unless_cancelled(self.read_response(request.send(body.as_bytes()), endpoint))
+        })
     }
 
     /// GETs a resource, e.g. a discovery document or userinfo.
     pub fn get(&self, endpoint: &Endpoint, authorization: Option<&str>) -> Result<HttpResponse> {
-        cancel::check()?;
-        let request = self.prepare(self.agent.get(endpoint.as_str()), endpoint, authorization)?;
-        unless_cancelled(self.read_response(request.call(), endpoint))
+        retrying_stale_connections(|| {
+            cancel::check()?;
+            let request = self.prepare(self.agent.get(endpoint.as_str()), endpoint, authorization)?;
+            unless_cancelled(self.read_response(request.call(), endpoint))
+        })
     }
 
     /// What every request gets: the credentials, kept out of debug output, and no environment proxy
@@ -194,6 +199,31 @@ impl Transport {
             ureq::Error::InvalidProxyUrl => Error::invalid_argument("proxy is not a valid proxy URL"),
             ureq::Error::BadUri(_) => Error::invalid_argument(format!("the URL for {host} is not valid")),
             other => Error::new(Status::Network, format!("the request to {host} failed: {}", printable(&other.to_string()))),
+        }
+    }
+}
+
+/// How many times a request is sent in all when it keeps failing on reused connections that the
+/// server had closed: each failure discards one, so a pool full of them is worked through quickly.
+const MAX_ATTEMPTS_ON_STALE_CONNECTIONS: usize = 3;
+
+/// Sends a request again when it failed on a kept-alive connection that the server closed before
+/// answering (see src/tuned_transport.rs). Nothing of an answer had arrived, so the server did not
+/// process the request, or at least did not answer it; a request on a fresh connection, or one that
+/// failed in any other way, is not repeated.
+fn retrying_stale_connections(send: impl Fn() -> Result<HttpResponse>) -> Result<HttpResponse> {
+    let mut attempts = 1;
+    loop {
+        tuned_transport::take_stale_connection_failure();
+        match send() {
+            Err(error)
+                if error.status() == Status::Network
+                    && tuned_transport::take_stale_connection_failure()
+                    && attempts < MAX_ATTEMPTS_ON_STALE_CONNECTIONS =>
+            {
+                attempts += 1;
+            }
+            result => return result,
         }
     }
 }

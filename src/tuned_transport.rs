@@ -10,7 +10,12 @@
 //!   connection within microseconds; the second, which runs before the connection is used again,
 //!   detects everything the first would (a closed connection, or bytes after the body). So the first
 //!   is answered from that exchange and only the second probes.
+//! - **Stale connections told apart.** A server may close an idle kept-alive connection just as a
+//!   request goes out on it; the probe cannot see that coming. When a reused connection ends (closed,
+//!   reset) before the first byte of an answer, this is recorded for the thread, and
+//!   src/transport.rs sends the request again on another connection, as curl and browsers do.
 
+use std::cell::Cell;
 use std::fmt;
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 use zeroize::Zeroizing;
@@ -26,6 +31,8 @@ impl<In: Transport> Connector<In> for TunedConnector {
             inner: Box::new(inner),
             held: Zeroizing::new(Vec::new()),
             just_exchanged: false,
+            answered: 0,
+            awaiting_answer: false,
         }))
     }
 }
@@ -36,6 +43,20 @@ pub(crate) struct TunedTransport {
     held: Zeroizing<Vec<u8>>,
     /// Input arrived since the last liveness probe: the connection was just seen working.
     just_exchanged: bool,
+    /// Requests on this connection whose answer began to arrive: more than 0 means it is reused.
+    answered: u32,
+    /// A request has gone out and nothing of its answer has come back yet.
+    awaiting_answer: bool,
+}
+
+thread_local! {
+    static STALE_CONNECTION_FAILURE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the last request on this thread failed because the reused connection it went out on ended
+/// before any of the answer came back; clears the record.
+pub(crate) fn take_stale_connection_failure() -> bool {
+    STALE_CONNECTION_FAILURE.with(|stale| stale.replace(false))
 }
 
 impl fmt::Debug for TunedTransport {
@@ -45,6 +66,13 @@ impl fmt::Debug for TunedTransport {
 }
 
 impl TunedTransport {
+    /// Called when the connection failed or ended: records a stale connection if that is what it was.
+    fn note_failure(&self) {
+        if self.awaiting_answer && self.answered > 0 {
+            STALE_CONNECTION_FAILURE.with(|stale| stale.set(true));
+        }
+    }
+
     /// Sends what is held on its own (before waiting for input, or when it cannot join the body).
     fn flush_held(&mut self, timeout: NextTimeout) -> Result<(), ureq::Error> {
         if self.held.is_empty() {
@@ -63,6 +91,47 @@ impl Transport for TunedTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.awaiting_answer = true;
+        let sent = self.send(amount, timeout);
+        if sent.is_err() {
+            self.note_failure();
+        }
+        sent
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        // Never wait for an answer to a request that has not gone out.
+        let got_input = self.flush_held(timeout).and_then(|()| self.inner.await_input(timeout));
+        match got_input {
+            Ok(true) => {
+                self.just_exchanged = true;
+                if std::mem::take(&mut self.awaiting_answer) {
+                    self.answered += 1;
+                }
+            }
+            // The connection ended (false: closed) or broke.
+            Ok(false) | Err(_) => self.note_failure(),
+        }
+        got_input
+    }
+
+    fn is_open(&mut self) -> bool {
+        // See the module documentation: the probe on return to the pool is answered by the exchange
+        // that just happened; the probe before reuse always runs.
+        if std::mem::take(&mut self.just_exchanged) {
+            return true;
+        }
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
+impl TunedTransport {
+    /// A request's head and body in one write where possible (see the module documentation).
+    fn send(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         if self.held.is_empty() {
             let written = &self.inner.buffers().output()[..amount];
             if announces_body(written) {
@@ -84,27 +153,6 @@ impl Transport for TunedTransport {
         output[..self.held.len()].copy_from_slice(&self.held);
         self.held.clear();
         self.inner.transmit_output(total, timeout)
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        // Never wait for an answer to a request that has not gone out.
-        self.flush_held(timeout)?;
-        let got_input = self.inner.await_input(timeout)?;
-        self.just_exchanged |= got_input;
-        Ok(got_input)
-    }
-
-    fn is_open(&mut self) -> bool {
-        // See the module documentation: the probe on return to the pool is answered by the exchange
-        // that just happened; the probe before reuse always runs.
-        if std::mem::take(&mut self.just_exchanged) {
-            return true;
-        }
-        self.inner.is_open()
-    }
-
-    fn is_tls(&self) -> bool {
-        self.inner.is_tls()
     }
 }
 

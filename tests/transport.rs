@@ -57,6 +57,41 @@ fn many_threads_share_one_client() {
 }
 
 #[test]
+fn a_request_on_a_connection_the_server_just_closed_goes_out_again_on_a_new_one() {
+    // The server answers the first request on each connection and drops the connection on the next
+    // one without answering, as when its idle timeout hits just as a request arrives (the probe
+    // before reuse cannot see that coming). Each such request is sent again on a fresh connection.
+    let c = TokenClient::new(&server().url("tag-stale/stale/core"), RESOWNER, Some(secret(RESOWNER)), &ClientOptions::default())
+        .unwrap();
+    for _ in 0..3 {
+        c.request_password(JOE, password(JOE), None).expect("sent again on a fresh connection");
+    }
+    let stats = server().stats("stale");
+    // 1 answered; then twice: 1 dropped on the reused connection + 1 answered on a new one.
+    assert_eq!((stats["requests"].as_u64(), stats["connections"].as_u64()), (Some(5), Some(3)), "{stats}");
+
+    // Over TLS too.
+    let mut options = ClientOptions::default();
+    options.set_ca_file(Some(server().ca_file.clone().into())).unwrap();
+    let c = TokenClient::new(&server().https_url("tag-stale-tls/stale/core"), RESOWNER, Some(secret(RESOWNER)), &options)
+        .unwrap();
+    for _ in 0..2 {
+        c.request_password(JOE, password(JOE), None).expect("sent again on a fresh TLS connection");
+    }
+    let stats = server().stats("stale-tls");
+    assert_eq!((stats["requests"].as_u64(), stats["connections"].as_u64()), (Some(3), Some(2)), "{stats}");
+}
+
+#[test]
+fn a_request_dropped_on_a_fresh_connection_is_not_sent_again() {
+    let c = TokenClient::new(&server().url("tag-dropped/drop/core"), RESOWNER, Some(secret(RESOWNER)), &ClientOptions::default())
+        .unwrap();
+    let err = c.request_password(JOE, password(JOE), None).unwrap_err();
+    assert_eq!(err.status(), Status::Network, "{}", err.message());
+    assert_eq!(server().stats("dropped")["requests"], 1, "not repeated");
+}
+
+#[test]
 fn explicit_proxy_is_used_even_for_loopback() {
     // The identity server doubles as a CONNECT proxy to itself and marks tunnelled requests.
     let mut options = ClientOptions::default();

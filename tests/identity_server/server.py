@@ -32,6 +32,8 @@ The prefix is a list of segments; each is a mode:
     drop               close the connection without answering
     redirect           HTTP 301 to the same path with a trailing slash
     close-after        answer normally, then close the connection without announcing it
+    stale              answer only the first request on each connection; close the connection on any
+                       later one without answering (a server's idle timeout hitting as a request comes)
     unavailable        revocation answers 503 with Retry-After: 7
     no-oidc-discovery  the OpenID Connect discovery path answers 404 (the RFC 8414 one still works)
     other-issuer       discovery names https://identity.qflowhub.io/core as issuer
@@ -143,6 +145,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             CONNECTION_COUNTER[0] += 1
             self.connection_number = CONNECTION_COUNTER[0]
         self.via_proxy = None if self.socks_target is None else "socks5 " + self.socks_target
+        self.requests_on_connection = 0
 
     def log_message(self, fmt, *args):
         if self.verbose:
@@ -227,6 +230,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with STATE_LOCK:
                 TOTALS["token_requests"] += 1
         self.log_request_entry(endpoint, modes, raw)
+        self.requests_on_connection += 1
         if self.misbehave(modes):
             return
         if modes.has("close-after"):
@@ -380,7 +384,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Answers badly if a mode says so; returns True when the request has been dealt with."""
         if "slow" in modes.values:
             time.sleep(modes.values["slow"] / 1000.0)
-        if modes.has("drop"):
+        if modes.has("drop") or (modes.has("stale") and self.requests_on_connection > 1):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return True
