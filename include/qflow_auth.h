@@ -679,6 +679,18 @@ qflow_status qflow_token_source_new_refresh_token(const struct qflow_client *cli
 qflow_status qflow_token_source_token(const struct qflow_token_source *source,
                                       struct qflow_token **token_out);
 
+// The cached token, if the source holds one valid for longer than the skew: what
+// `qflow_token_source_token` would return without a request. Never sends a request, and never waits
+// for another thread's renewal. For callers that want to skip a thread hop on the cached path (e.g.
+// an async binding); `qflow_token_source_token` itself is as fast when the token is cached.
+//
+// Ownership: on success `*token_out` is a token the caller owns (release it with `qflow_token_free`),
+// or NULL when no valid token is cached (still `QFLOW_STATUS_OK`).
+// Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `source` or `token_out` is NULL.
+// Thread-safety: may be called concurrently.
+qflow_status qflow_token_source_cached_token(const struct qflow_token_source *source,
+                                             struct qflow_token **token_out);
+
 // Forgets the current token, e.g. after the API answered 401 with it, so that the next
 // `qflow_token_source_token` renews (with the refresh token when there is one). With a file cache the
 // shared entry is removed too if it still holds this token.

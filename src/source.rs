@@ -235,6 +235,12 @@ impl TokenSource {
         }
     }
 
+    /// The token in this source's memory while it is valid for longer than the skew: what
+    /// [`TokenSource::token`] would return without a request. Never sends a request or waits for one.
+    pub fn cached(&self) -> Option<Arc<Token>> {
+        self.lock().token.as_ref().filter(|t| self.usable(t)).cloned()
+    }
+
     /// Forgets the current token (e.g. after the API answered 401), so the next [`TokenSource::token`]
     /// renews. The refresh token is kept. With a file cache, the shared entry is removed too if it
     /// still holds this token.

@@ -33,11 +33,23 @@ fn cached_token_is_returned_without_a_request() {
     let source = TokenSource::client_credentials(client("tag-cached/core", SERVICE), Some("qflowapi"), &Default::default())
         .unwrap();
     assert_eq!(token_requests("cached"), 0, "client credentials sources are lazy");
+    assert!(source.cached().is_none(), "nothing cached yet, and cached() does not fetch");
     let first = source.token().unwrap();
     for _ in 0..1000 {
         assert!(Arc::ptr_eq(&first, &source.token().unwrap()));
+        assert!(Arc::ptr_eq(&first, &source.cached().unwrap()));
     }
     assert_eq!(token_requests("cached"), 1);
+    source.invalidate().unwrap();
+    assert!(source.cached().is_none(), "invalidated");
+
+    // A token about to expire is not offered as cached (for a 1 s token the margin is half its life).
+    let short = TokenSource::client_credentials(client("tag-cached-short/expires-1/core", SERVICE), None, &Default::default())
+        .unwrap();
+    short.token().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    assert!(short.cached().is_none(), "within the margin before expiry");
+    assert_eq!(token_requests("cached-short"), 1, "cached() sent nothing");
 }
 
 #[test]

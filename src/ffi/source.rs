@@ -4,7 +4,8 @@
 //! Functions: `qflow_token_source_options_new`, `qflow_token_source_options_set_*`,
 //! `qflow_token_source_options_free`, `qflow_token_source_new_password`,
 //! `qflow_token_source_new_client_credentials`, `qflow_token_source_new_refresh_token`,
-//! `qflow_token_source_token`, `qflow_token_source_invalidate`, `qflow_token_source_free`.
+//! `qflow_token_source_token`, `qflow_token_source_cached_token`, `qflow_token_source_invalidate`,
+//! `qflow_token_source_free`.
 
 use super::boundary::{call, call_with_output, handle, handle_mut, infallible, optional_str, required_str};
 use super::client::qflow_client;
@@ -224,7 +225,41 @@ pub unsafe extern "C" fn qflow_token_source_token(
         // SAFETY: the caller passes NULL or a live source.
         let source = unsafe { handle("source", source) }?;
         let token = source.inner.token()?;
-        let mut current = source.current.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(source.handle_for(token))
+    })
+}
+
+/// The cached token, if the source holds one valid for longer than the skew: what
+/// `qflow_token_source_token` would return without a request. Never sends a request, and never waits
+/// for another thread's renewal. For callers that want to skip a thread hop on the cached path (e.g.
+/// an async binding); `qflow_token_source_token` itself is as fast when the token is cached.
+///
+/// Ownership: on success `*token_out` is a token the caller owns (release it with `qflow_token_free`),
+/// or NULL when no valid token is cached (still `QFLOW_STATUS_OK`).
+/// Returns `QFLOW_STATUS_INVALID_ARGUMENT` if `source` or `token_out` is NULL.
+/// Thread-safety: may be called concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn qflow_token_source_cached_token(
+    source: *const qflow_token_source,
+    token_out: *mut *mut qflow_token,
+) -> Status {
+    call(|| {
+        if token_out.is_null() {
+            return Err(crate::Error::invalid_argument("token_out must not be NULL"));
+        }
+        // SAFETY: the caller passes NULL or a live source.
+        let source = unsafe { handle("source", source) }?;
+        let cached = source.inner.cached().map(|token| Box::into_raw(Box::new(source.handle_for(token))));
+        // SAFETY: checked non-NULL above; the caller guarantees it points to writable memory.
+        unsafe { *token_out = cached.unwrap_or(std::ptr::null_mut()) };
+        Ok(())
+    })
+}
+
+impl qflow_token_source {
+    /// A handle on `token`, sharing the C strings of the current token while it stays current.
+    fn handle_for(&self, token: Arc<crate::Token>) -> qflow_token {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         let view = match current.as_ref() {
             Some(view) if Arc::ptr_eq(&view.token, &token) => Arc::clone(view),
             _ => {
@@ -233,8 +268,8 @@ pub unsafe extern "C" fn qflow_token_source_token(
                 view
             }
         };
-        Ok(qflow_token::shared(view))
-    })
+        qflow_token::shared(view)
+    }
 }
 
 /// Forgets the current token, e.g. after the API answered 401 with it, so that the next

@@ -505,6 +505,11 @@ static void test_token_source_shares_one_token_across_threads(void) {
     qflow_token_source *source = NULL;
     CHECK(qflow_token_source_new_client_credentials(client, "qflowapi", NULL, &source) == QFLOW_STATUS_OK);
     qflow_client_free(client); /* the source keeps what it needs */
+    qflow_token *cached = (qflow_token *)&cached; /* not NULL: must be overwritten */
+    CHECK(qflow_token_source_cached_token(source, &cached) == QFLOW_STATUS_OK);
+    CHECK(cached == NULL); /* nothing yet, and nothing fetched */
+    CHECK(qflow_token_source_cached_token(source, NULL) == QFLOW_STATUS_INVALID_ARGUMENT);
+    CHECK(qflow_token_source_cached_token(NULL, &cached) == QFLOW_STATUS_INVALID_ARGUMENT);
 
     pthread_t threads[SOURCE_THREADS];
     struct source_worker workers[SOURCE_THREADS];
@@ -520,10 +525,18 @@ static void test_token_source_shares_one_token_across_threads(void) {
         CHECK_STR(workers[i].first, workers[0].first); /* one token for everybody: one request */
     }
 
+    /* The cached token, without a request. */
+    CHECK(qflow_token_source_cached_token(source, &cached) == QFLOW_STATUS_OK);
+    CHECK(cached != NULL);
+    CHECK_STR(qflow_token_access_token(cached), workers[0].first);
+    qflow_token_free(cached);
+
     /* After invalidate, the next call renews; the old handle stays usable. */
     qflow_token *before = NULL, *after = NULL;
     CHECK(qflow_token_source_token(source, &before) == QFLOW_STATUS_OK);
     CHECK(qflow_token_source_invalidate(source) == QFLOW_STATUS_OK);
+    CHECK(qflow_token_source_cached_token(source, &cached) == QFLOW_STATUS_OK);
+    CHECK(cached == NULL);
     CHECK(qflow_token_source_token(source, &after) == QFLOW_STATUS_OK);
     CHECK(!same(qflow_token_access_token(before), qflow_token_access_token(after)));
     CHECK(starts_with(qflow_token_access_token(before), "at-"));

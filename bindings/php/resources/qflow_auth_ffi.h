@@ -153,6 +153,8 @@ qflow_status qflow_token_source_new_refresh_token(const struct qflow_client *cli
                                                   struct qflow_token_source **source_out);
 qflow_status qflow_token_source_token(const struct qflow_token_source *source,
                                       struct qflow_token **token_out);
+qflow_status qflow_token_source_cached_token(const struct qflow_token_source *source,
+                                             struct qflow_token **token_out);
 qflow_status qflow_token_source_invalidate(const struct qflow_token_source *source);
 void qflow_token_source_free(struct qflow_token_source *source);
 void qflow_string_free(char *s);

@@ -18,6 +18,7 @@ final class AbiCoverageTest extends TestCase
     /** C functions the package deliberately does not call, and why. */
     private const NOT_EXPOSED = [
         'qflow_fetch_token_json' => 'the whole response is TokenClient::requestPasswordToken()->getRawJson()',
+        'qflow_token_source_cached_token' => 'TokenSource::getToken() returns the cached token just as fast; PHP has no thread hop to skip',
         // PHP runs a request on the calling thread, and no other PHP thread exists to cancel it.
         'qflow_cancel_token_new' => 'requests cannot be cancelled from PHP',
         'qflow_cancel_token_attach' => 'requests cannot be cancelled from PHP',
