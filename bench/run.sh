@@ -25,7 +25,7 @@ ensure_packages g++:g++ nginx:nginx-light /usr/include/x86_64-linux-gnu/curl/cur
     /usr/include/openssl/ssl.h:libssl-dev taskset:util-linux
 ensure_php_packages
 php -r 'exit(extension_loaded("curl") ? 0 : 1);' || ensure_packages /nonexistent/php-curl:php8.2-curl
-ensure_packages mcs:mono-mcs mono:mono-runtime
+ensure_packages mcs:mono-mcs mono:mono-runtime /usr/lib/mono/4.5/System.Net.Http.dll:libmono-system-net-http4.0-cil
 
 WORK="$ROOT/target/bench"
 OUT_DIR="$ROOT/bench/results"
@@ -38,7 +38,7 @@ LIB="$ROOT/target/release"
 gcc -O2 -std=c99 -Wall -Wextra -Werror -I"$ROOT/include" -o "$WORK/bench" bench/c/bench.c \
     -L"$LIB" -lqflow_auth -lcurl -lssl -lcrypto -lpthread -Wl,-rpath,"$LIB"
 MCS=(mcs -langversion:7.2 -nologo -optimize+)
-"${MCS[@]}" -target:library -out:"$WORK/QFlow.Auth.dll" $(find bindings/dotnet/src/QFlow.Auth -name '*.cs' | sort)
+"${MCS[@]}" -target:library -out:"$WORK/QFlow.Auth.dll" -r:System.Net.Http.dll $(find bindings/dotnet/src/QFlow.Auth -name '*.cs' | sort)
 "${MCS[@]}" -target:exe -out:"$WORK/Bench.exe" -r:"$WORK/QFlow.Auth.dll" bench/dotnet/Bench.cs
 export QFLOW_AUTH_LIB="$LIB/libqflow_auth.so" LD_LIBRARY_PATH="$LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 

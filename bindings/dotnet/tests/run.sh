@@ -10,7 +10,7 @@ source "$(dirname "$0")/../../../scripts/lib.sh"
 cd "$ROOT"
 
 ensure_build_packages
-ensure_packages mcs:mono-mcs mono:mono-runtime
+ensure_packages mcs:mono-mcs mono:mono-runtime /usr/lib/mono/4.5/System.Net.Http.dll:libmono-system-net-http4.0-cil
 
 cargo build --locked --quiet
 DOTNET="$ROOT/bindings/dotnet"
@@ -18,9 +18,9 @@ OUT="$ROOT/target/dotnet-tests"
 mkdir -p "$OUT"
 MCS=(mcs -langversion:7.2 -warnaserror+ -debug -nologo)
 
-"${MCS[@]}" -target:library -out:"$OUT/QFlow.Auth.dll" -doc:"$OUT/QFlow.Auth.xml" \
+"${MCS[@]}" -target:library -out:"$OUT/QFlow.Auth.dll" -doc:"$OUT/QFlow.Auth.xml" -r:System.Net.Http.dll \
     $(find "$DOTNET/src/QFlow.Auth" -name '*.cs' | sort)
-"${MCS[@]}" -target:exe -out:"$OUT/QFlow.Auth.Tests.exe" -r:"$OUT/QFlow.Auth.dll" -r:System.Xml.dll \
+"${MCS[@]}" -target:exe -out:"$OUT/QFlow.Auth.Tests.exe" -r:"$OUT/QFlow.Auth.dll" -r:System.Xml.dll -r:System.Net.Http.dll \
     $(find "$DOTNET/tests/QFlow.Auth.Tests" -name '*.cs' | sort)
 "${MCS[@]}" -target:exe -out:"$OUT/QuickStart.exe" -r:"$OUT/QFlow.Auth.dll" "$DOTNET/examples/csharp/Program.cs"
 

@@ -154,7 +154,7 @@ namespace QFlow.Auth
         }
 
         /// <summary><see cref="GetToken"/> on the thread pool: the caller's thread is not blocked while a renewal
-        /// is due. (On the cached path <see cref="GetToken"/> itself does not block.)</summary>
+        /// is due. On the cached path the task is already complete when returned: no thread is involved.</summary>
         /// <param name="cancellationToken">Completes the task as cancelled and aborts a renewal by password or
         /// client credentials; a refresh request already sent runs on to its end (the server may have rotated the
         /// refresh token), and its token stays cached for the next call.</param>
@@ -163,7 +163,13 @@ namespace QFlow.Auth
         public Task<Token> GetTokenAsync(CancellationToken cancellationToken = default(CancellationToken))
         {
             ThrowIfDisposed();
-            return AsyncRunner.Run(Fetch, () => { }, cancellationToken);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Task.FromCanceled<Token>(cancellationToken);
+            }
+            // The cached path needs no thread: the task is complete at once.
+            Token cached = CachedOrNull();
+            return cached != null ? Task.FromResult(cached) : AsyncRunner.Run(Fetch, () => { }, cancellationToken);
         }
 
         /// <summary>The access token of <see cref="GetToken"/>, for <c>Authorization: Bearer &lt;token&gt;</c>.</summary>
@@ -186,6 +192,18 @@ namespace QFlow.Auth
         public Task<string> GetAccessTokenAsync(CancellationToken cancellationToken = default(CancellationToken))
         {
             ThrowIfDisposed();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Task.FromCanceled<string>(cancellationToken);
+            }
+            Token cached = CachedOrNull();
+            if (cached != null)
+            {
+                using (cached)
+                {
+                    return Task.FromResult(cached.AccessToken);
+                }
+            }
             return AsyncRunner.Run(GetAccessToken, () => { }, cancellationToken);
         }
 
@@ -260,6 +278,31 @@ namespace QFlow.Auth
                         token.Dispose(); // NULL: the library writes the out-parameter only on success
                     }
                     throw error;
+                }
+                return new Token(token);
+            });
+        }
+
+        /// <summary>The token the native source holds while it is valid beyond the skew
+        /// (<c>qflow_token_source_cached_token</c>); null when a renewal is due. Never sends a request.</summary>
+        private Token CachedOrNull()
+        {
+            return HandleUse.With(handle, source =>
+            {
+                TokenHandle token;
+                QFlowStatus status = NativeMethods.qflow_token_source_cached_token(source, out token);
+                if (status != QFlowStatus.Ok || token == null || token.IsInvalid)
+                {
+                    Exception error = status != QFlowStatus.Ok ? ErrorTable.FromLastError(status) : null;
+                    if (token != null)
+                    {
+                        token.Dispose();
+                    }
+                    if (error != null)
+                    {
+                        throw error;
+                    }
+                    return null;
                 }
                 return new Token(token);
             });

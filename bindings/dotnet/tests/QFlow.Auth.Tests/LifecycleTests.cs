@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
+using System.Net.Http;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Threading;
@@ -962,6 +963,92 @@ namespace QFlow.Auth.Tests
                     Assert.StartsWith("at-", source.GetAccessToken(), "the token of the cancelled renewal");
                     Assert.Equal(3, Env.Requests(tag, TokenEndpoint), "the cancelled renewal's request, and no other");
                 }
+            }
+        }
+
+        public static void LifecycleAsyncCompletesAtOnceOnTheCachedPath()
+        {
+            string tag = Env.NewTag("cachedasync");
+            using (var client = new TokenClient(Env.Url("tag-" + tag + "/core"), Service, ServiceSecret))
+            using (TokenSource source = TokenSource.ForClientCredentials(client))
+            using (var cancel = new CancellationTokenSource())
+            {
+                string first = source.GetAccessTokenAsync(cancel.Token).Result; // renews on the pool
+                Task<string> cached = source.GetAccessTokenAsync(cancel.Token);
+                Assert.True(cached.Status == TaskStatus.RanToCompletion, "complete when returned: " + cached.Status);
+                Assert.Equal(first, cached.Result, "the cached token");
+                Task<Token> cachedToken = source.GetTokenAsync();
+                Assert.True(cachedToken.Status == TaskStatus.RanToCompletion, "GetTokenAsync too");
+                using (Token token = cachedToken.Result)
+                {
+                    Assert.Equal(first, token.AccessToken, "GetTokenAsync's token");
+                }
+                Assert.Equal(1, Env.Requests(tag, TokenEndpoint), "one request in all");
+
+                source.Invalidate();
+                Task<string> renewing = source.GetAccessTokenAsync(cancel.Token);
+                Assert.True(renewing.Result != first, "renewed after Invalidate, on the pool");
+                Assert.Equal(2, Env.Requests(tag, TokenEndpoint), "the renewal");
+                cancel.Cancel();
+                Assert.True(source.GetAccessTokenAsync(cancel.Token).IsCanceled, "a cancelled token wins over the cache");
+            }
+        }
+
+        public static void BearerTokenHandlerSendsTheTokenAndRenewsItOnceOn401()
+        {
+            string tag = Env.NewTag("bearer");
+            string authority = Env.Authority("tag-" + tag);
+            string api = authority + "/connect/userinfo"; // checks bearer tokens: 401 for unknown ones
+            using (var client = new TokenClient(authority + "/connect/token", Resowner, ResownerSecret, Endpoints("tag-" + tag)))
+            using (TokenSource source = TokenSource.ForPassword(client, Joe, JoePassword, AllScopes))
+            using (var http = new HttpClient(new BearerTokenHandler(source, new HttpClientHandler())))
+            {
+                using (HttpResponseMessage answer = http.GetAsync(api).Result)
+                {
+                    Assert.Equal(HttpStatusCode.OK, answer.StatusCode, "the API with the source's token");
+                    Assert.Contains(Joe, answer.Content.ReadAsStringAsync().Result, "the user's claims");
+                }
+                Assert.Equal(1, Env.Requests(tag, TokenEndpoint), "the source's one token");
+
+                // The server forgets the token (revoked here): the API answers 401, the handler renews once.
+                client.RevokeToken(source.GetAccessToken(), TokenTypeHint.AccessToken);
+                using (HttpResponseMessage answer = http.GetAsync(api).Result)
+                {
+                    Assert.Equal(HttpStatusCode.OK, answer.StatusCode, "after the renewal");
+                }
+                Assert.Equal(2, Env.Requests(tag, TokenEndpoint), "one renewal");
+                Assert.Equal(3, Env.Requests(tag, "/connect/userinfo"), "the 401 and the request sent again");
+                Assert.Equal("password refresh_token", string.Join(" ", Env.Grants(tag)), "renewed by refresh token");
+            }
+        }
+
+        public static void BearerTokenHandlerGivesUpAfterOneRenewalAndNeverResendsAStream()
+        {
+            string tag = Env.NewTag("bearer401");
+            string alwaysUnauthorized = Env.Http + "/tag-" + tag + "/empty401/core/connect/userinfo";
+            using (var client = new TokenClient(Env.Url("tag-" + tag + "/core"), Service, ServiceSecret))
+            using (TokenSource source = TokenSource.ForClientCredentials(client))
+            using (var http = new HttpClient(new BearerTokenHandler(source, new HttpClientHandler())))
+            {
+                using (HttpResponseMessage answer = http.GetAsync(alwaysUnauthorized).Result)
+                {
+                    Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode, "the second 401 is the answer");
+                }
+                Assert.Equal(2, Env.Requests(tag, TokenEndpoint), "the token and one renewal, no more");
+                Assert.Equal(2, Env.Requests(tag, "/connect/userinfo"), "sent twice, not in a loop");
+
+                using (var body = new StreamContent(new MemoryStream(new byte[] { 1, 2, 3 })))
+                using (HttpResponseMessage answer = http.PostAsync(alwaysUnauthorized, body).Result)
+                {
+                    Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode, "a stream body");
+                }
+                Assert.Equal(3, Env.Requests(tag, "/connect/userinfo"), "a stream is sent only once");
+            }
+            Assert.Throws<ArgumentNullException>(() => new BearerTokenHandler(null), "no source");
+            using (var client = new TokenClient(Env.Url("core"), Service, ServiceSecret))
+            using (TokenSource source = TokenSource.ForClientCredentials(client))
+            {
+                Assert.Throws<ArgumentNullException>(() => new BearerTokenHandler(source, null), "no inner handler");
             }
         }
 
