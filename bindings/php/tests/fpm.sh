@@ -69,7 +69,7 @@ EOF
 # the workers' environment, and they must not need it.
 QFLOW_AUTH_LIB="$library" php-fpm8.2 --nodaemonize --fpm-config "$WORK/php-fpm.conf" "${settings[@]}" &
 FPM_PID=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 200); do # up to 10 s
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
     kill -0 "$FPM_PID" 2>/dev/null || { cat "$WORK/fpm.log" >&2; die "PHP-FPM did not start"; }
     sleep 0.05
