@@ -165,14 +165,17 @@ impl Cancellation {
 mod tests {
     use super::*;
     use std::io::Read;
-    use std::net::TcpListener;
     use std::time::{Duration, Instant};
+
+    /// A client socket, shared as the transport shares it, and the server's end of the connection.
+    fn connected() -> (Arc<TcpStream>, TcpStream) {
+        let (client, server) = crate::tcp_transport::tests::pair();
+        (Arc::new(client), server)
+    }
 
     #[test]
     fn cancel_wakes_a_blocked_read_and_marks_the_thread() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let socket = Arc::new(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
-        let _server = listener.accept().unwrap();
+        let (socket, _server) = connected();
         let cancellation = Cancellation::new();
         let canceller = cancellation.clone();
         std::thread::spawn(move || {
@@ -193,8 +196,7 @@ mod tests {
 
     #[test]
     fn registering_under_a_cancelled_cancellation_refuses_the_socket() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let socket = Arc::new(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
+        let (socket, _server) = connected();
         let cancellation = Cancellation::new();
         cancellation.cancel();
         let mut registration = Registration::default();
@@ -204,9 +206,7 @@ mod tests {
 
     #[test]
     fn a_connection_used_by_another_request_leaves_the_first_ones_cancellation() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let socket = Arc::new(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
-        let _server = listener.accept().unwrap();
+        let (socket, _server) = connected();
         let first = Cancellation::new();
         let mut registration = Registration::default();
         assert!(first.run(|| registration.sync(&socket)));

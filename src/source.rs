@@ -181,8 +181,8 @@ impl TokenSource {
     pub fn token(&self) -> Result<Arc<Token>> {
         let mut state = self.lock();
         loop {
-            if let Some(token) = state.token.as_ref().filter(|t| self.usable(t)) {
-                return Ok(Arc::clone(token));
+            if let Some(token) = self.usable_token(&state) {
+                return Ok(token);
             }
             if state.renewing {
                 let awaited = state.renewals;
@@ -238,7 +238,11 @@ impl TokenSource {
     /// The token in this source's memory while it is valid for longer than the skew: what
     /// [`TokenSource::token`] would return without a request. Never sends a request or waits for one.
     pub fn cached(&self) -> Option<Arc<Token>> {
-        self.lock().token.as_ref().filter(|t| self.usable(t)).cloned()
+        self.usable_token(&self.lock())
+    }
+
+    fn usable_token(&self, state: &State) -> Option<Arc<Token>> {
+        state.token.as_ref().filter(|t| self.usable(t)).cloned()
     }
 
     /// Forgets the current token (e.g. after the API answered 401), so the next [`TokenSource::token`]

@@ -64,13 +64,23 @@ pub(crate) unsafe fn optional_str<'a>(name: &str, ptr: *const c_char) -> Result<
 /// checked before any work is done (a NULL one fails without side effects), and written only when
 /// `make` succeeds, with an owned pointer the caller releases with the object's free function.
 pub(crate) fn call_with_output<T>(name: &str, out: *mut *mut T, make: impl FnOnce() -> Result<T>) -> Status {
+    call_with_optional_output(name, out, || make().map(Some))
+}
+
+/// Like [`call_with_output`] for functions that may have nothing to hand out: on success `out` gets
+/// the object, or NULL when `make` returns `None`.
+pub(crate) fn call_with_optional_output<T>(
+    name: &str,
+    out: *mut *mut T,
+    make: impl FnOnce() -> Result<Option<T>>,
+) -> Status {
     call(|| {
         if out.is_null() {
             return Err(Error::invalid_argument(format!("{name} must not be NULL")));
         }
         let value = make()?;
         // SAFETY: checked non-NULL above; the caller guarantees it points to writable memory.
-        unsafe { *out = Box::into_raw(Box::new(value)) };
+        unsafe { *out = value.map_or(std::ptr::null_mut(), |value| Box::into_raw(Box::new(value))) };
         Ok(())
     })
 }

@@ -4,6 +4,7 @@
 //! `qflow_cancel_token_cancel`, `qflow_cancel_token_is_cancelled`, `qflow_cancel_token_free`.
 
 use super::boundary::{call, infallible};
+use super::view::read;
 use crate::cancel::{self, Cancellation};
 use crate::error::Status;
 
@@ -72,10 +73,7 @@ pub extern "C" fn qflow_cancel_token_detach() {
 /// NULL: ignored. Thread-safety: safe from any thread, also while another thread uses the token.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_cancel_token_cancel(token: *const qflow_cancel_token) {
-    // SAFETY: the caller passes NULL or a live cancel token.
-    if let Some(token) = unsafe { token.as_ref() } {
-        infallible((), || token.inner.cancel());
-    }
+    read(token, (), |t| t.inner.cancel())
 }
 
 /// Whether `token` has been cancelled; false for NULL.
@@ -83,8 +81,7 @@ pub unsafe extern "C" fn qflow_cancel_token_cancel(token: *const qflow_cancel_to
 /// Thread-safety: safe from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn qflow_cancel_token_is_cancelled(token: *const qflow_cancel_token) -> bool {
-    // SAFETY: the caller passes NULL or a live cancel token.
-    unsafe { token.as_ref() }.is_some_and(|t| infallible(false, || t.inner.is_cancelled()))
+    read(token, false, |t| t.inner.is_cancelled())
 }
 
 /// Releases a cancel token. Threads it is attached to keep working with their own reference.

@@ -7,7 +7,7 @@
 //! `qflow_token_source_token`, `qflow_token_source_cached_token`, `qflow_token_source_invalidate`,
 //! `qflow_token_source_free`.
 
-use super::boundary::{call, call_with_output, handle, handle_mut, infallible, optional_str, required_str};
+use super::boundary::{call, call_with_optional_output, call_with_output, handle, handle_mut, infallible, optional_str, required_str};
 use super::client::qflow_client;
 use super::token::{qflow_token, TokenView};
 use crate::client::TokenClient;
@@ -243,16 +243,10 @@ pub unsafe extern "C" fn qflow_token_source_cached_token(
     source: *const qflow_token_source,
     token_out: *mut *mut qflow_token,
 ) -> Status {
-    call(|| {
-        if token_out.is_null() {
-            return Err(crate::Error::invalid_argument("token_out must not be NULL"));
-        }
+    call_with_optional_output("token_out", token_out, || {
         // SAFETY: the caller passes NULL or a live source.
         let source = unsafe { handle("source", source) }?;
-        let cached = source.inner.cached().map(|token| Box::into_raw(Box::new(source.handle_for(token))));
-        // SAFETY: checked non-NULL above; the caller guarantees it points to writable memory.
-        unsafe { *token_out = cached.unwrap_or(std::ptr::null_mut()) };
-        Ok(())
+        Ok(source.inner.cached().map(|token| source.handle_for(token)))
     })
 }
 
