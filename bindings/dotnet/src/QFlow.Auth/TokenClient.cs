@@ -603,16 +603,7 @@ namespace QFlow.Auth
             {
                 THandle result;
                 QFlowStatus status = request(client, out result);
-                if (status != QFlowStatus.Ok)
-                {
-                    Exception error = ErrorTable.FromLastError(status);
-                    if (result != null)
-                    {
-                        result.Dispose(); // NULL: the library writes the out-parameter only on success
-                    }
-                    throw error;
-                }
-                return result;
+                return ErrorTable.Take(status, result);
             });
         }
 
@@ -637,16 +628,7 @@ namespace QFlow.Auth
             {
                 ClientHandle client;
                 QFlowStatus status = create(nativeUrl, nativeId, nativeSecret, nativeOptions, out client);
-                if (status != QFlowStatus.Ok)
-                {
-                    Exception error = ErrorTable.FromLastError(status);
-                    if (client != null)
-                    {
-                        client.Dispose();
-                    }
-                    throw error;
-                }
-                return client;
+                return ErrorTable.Take(status, client);
             }, () =>
             {
                 Utf8.Clear(nativeSecret);

@@ -270,16 +270,7 @@ namespace QFlow.Auth
             {
                 TokenHandle token;
                 QFlowStatus status = NativeMethods.qflow_token_source_token(source, out token);
-                if (status != QFlowStatus.Ok)
-                {
-                    Exception error = ErrorTable.FromLastError(status);
-                    if (token != null)
-                    {
-                        token.Dispose(); // NULL: the library writes the out-parameter only on success
-                    }
-                    throw error;
-                }
-                return new Token(token);
+                return new Token(ErrorTable.Take(status, token));
             });
         }
 
@@ -291,17 +282,10 @@ namespace QFlow.Auth
             {
                 TokenHandle token;
                 QFlowStatus status = NativeMethods.qflow_token_source_cached_token(source, out token);
-                if (status != QFlowStatus.Ok || token == null || token.IsInvalid)
+                token = ErrorTable.Take(status, token);
+                if (token.IsInvalid) // OK with NULL: nothing valid is cached
                 {
-                    Exception error = status != QFlowStatus.Ok ? ErrorTable.FromLastError(status) : null;
-                    if (token != null)
-                    {
-                        token.Dispose();
-                    }
-                    if (error != null)
-                    {
-                        throw error;
-                    }
+                    token.Dispose();
                     return null;
                 }
                 return new Token(token);
@@ -363,16 +347,7 @@ namespace QFlow.Auth
             {
                 TokenSourceHandle source;
                 QFlowStatus status = create(c, nativeOptions, out source);
-                if (status != QFlowStatus.Ok)
-                {
-                    Exception error = ErrorTable.FromLastError(status);
-                    if (source != null)
-                    {
-                        source.Dispose();
-                    }
-                    throw error;
-                }
-                return new TokenSource(source, description);
+                return new TokenSource(ErrorTable.Take(status, source), description);
             }), () =>
             {
                 Utf8.Clear(secrets);

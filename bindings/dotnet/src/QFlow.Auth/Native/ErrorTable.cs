@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Net;
+using System.Runtime.InteropServices;
 
 namespace QFlow.Auth.Native
 {
@@ -93,6 +94,24 @@ namespace QFlow.Auth.Native
         internal static Exception FromLastError(QFlowStatus status)
         {
             return Create(LastError.Capture(status));
+        }
+
+        /// <summary>What a native call wrote to its out-parameter; when <paramref name="status"/> is not OK, the
+        /// exception for it instead, after releasing the handle the marshaller made of the untouched
+        /// out-parameter (the library writes it only on success). Call right after the native call, on its
+        /// thread, so that the last error read is that call's.</summary>
+        internal static THandle Take<THandle>(QFlowStatus status, THandle result) where THandle : SafeHandle
+        {
+            if (status == QFlowStatus.Ok)
+            {
+                return result;
+            }
+            Exception error = FromLastError(status);
+            if (result != null)
+            {
+                result.Dispose();
+            }
+            throw error;
         }
 
         /// <summary>The exception for a call that returned NULL instead of an owned pointer.</summary>
