@@ -58,14 +58,11 @@ for _ in range(2):
 sed -e "s|@DIR@|$N|g" -e "s|@HTTP@|${PORTS[0]}|" -e "s|@HTTPS@|${PORTS[1]}|" bench/nginx.conf >"$N/nginx.conf"
 taskset -c 1 nginx -c "$N/nginx.conf" -p "$N" &
 NGINX_PID=$!
-trap 'kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null || true' EXIT
+trap 'stop_pid $NGINX_PID' EXIT
 HTTP="http://127.0.0.1:${PORTS[0]}"
 HTTPS="https://localhost:${PORTS[1]}"
 export QFLOW_BENCH_CA="$N/ca.pem"
-for _ in $(seq 1 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', ${PORTS[0]}), 0.2)" 2>/dev/null && break
-    sleep 0.05
-done
+wait_for_port "${PORTS[0]}" "$NGINX_PID" || die "nginx did not start"
 
 MEASUREMENTS="$WORK/measurements.txt"
 : >"$MEASUREMENTS"

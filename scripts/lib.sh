@@ -78,12 +78,34 @@ start_identity_server() {
     IDS_CA_FILE=$(field ca_file)
 }
 
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now, for a server this script starts.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for_port PORT PID: waits up to 10 s until something accepts connections on 127.0.0.1:PORT;
+# fails early if the process PID (the server started for it) has exited.
+wait_for_port() {
+    local _
+    for _ in $(seq 1 200); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# stop_pid PID: stops a process this script started (never one found by name) and reaps it. An empty
+# PID, or one that has exited already, is fine.
+stop_pid() {
+    [ -n "${1:-}" ] || return 0
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
 stop_identity_server() {
-    if [ -n "${IDS_PID:-}" ]; then
-        kill "$IDS_PID" 2>/dev/null || true
-        wait "$IDS_PID" 2>/dev/null || true
-        IDS_PID=
-    fi
+    stop_pid "${IDS_PID:-}"
+    IDS_PID=
     [ -n "${IDS_DIR:-}" ] && rm -rf "$IDS_DIR"
     IDS_DIR=
 }

@@ -27,10 +27,7 @@ fi
 DB_DIR=$(mktemp -d)
 SERVER_PID=
 stop_server() {
-    if [ -n "$SERVER_PID" ]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    stop_pid "$SERVER_PID"
     rm -rf "$DB_DIR"
 }
 trap stop_server EXIT
@@ -39,7 +36,7 @@ export QFLOW_INTEROP_DB_DIR="$DB_DIR"
 cd "$ROOT/tests/interop"
 "$VENV/bin/python" manage.py migrate -v 0
 QFLOW_INTEROP_FIXTURES=$("$VENV/bin/python" setup_fixtures.py)
-PORT=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$VENV/bin/python" manage.py runserver "127.0.0.1:$PORT" --noreload >"$DB_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 "$VENV/bin/python" - "$PORT" <<'PY' || { cat "$DB_DIR/server.log" >&2; die "django-oauth-toolkit did not start"; }

@@ -19,10 +19,7 @@ ensure_php_packages
 WORK=$(mktemp -d)
 FPM_PID=
 cleanup() {
-    if [ -n "$FPM_PID" ]; then
-        kill "$FPM_PID" 2>/dev/null || true
-        wait "$FPM_PID" 2>/dev/null || true
-    fi
+    stop_pid "$FPM_PID"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -43,7 +40,7 @@ mkdir -m 777 "$barrier"
 mkdir -m 1777 "$WORK/run"
 cache="$WORK/run/cache"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 settings=(-d opcache.enable=1 -d "opcache.preload=$package/preload.php")
 pool_user=
 if [ "$(id -u)" = 0 ]; then
@@ -69,11 +66,7 @@ EOF
 # the workers' environment, and they must not need it.
 QFLOW_AUTH_LIB="$library" php-fpm8.2 --nodaemonize --fpm-config "$WORK/php-fpm.conf" "${settings[@]}" &
 FPM_PID=$!
-for _ in $(seq 1 200); do # up to 10 s
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
-    kill -0 "$FPM_PID" 2>/dev/null || { cat "$WORK/fpm.log" >&2; die "PHP-FPM did not start"; }
-    sleep 0.05
-done
+wait_for_port "$port" "$FPM_PID" || { cat "$WORK/fpm.log" >&2; die "PHP-FPM did not start"; }
 
 tag="fpm-$$"
 request() {
