@@ -310,23 +310,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if modes.has("unavailable"):
             self.send_body(503, b"", content_type="text/plain", extra_headers=[("Retry-After", "7")])
             return
-        form = self.parse_form(raw)
-        client_id, _ = self.authenticate_client(modes, form)
-        token = form.get("token")
-        if not token:
-            raise OAuthError("invalid_request", "token is required")
+        client_id, token = self.token_parameter(modes, raw)
         with STATE_LOCK:
             for store in (REFRESH_TOKENS, ACCESS_TOKENS):
                 if token in store and store[token]["client"] == client_id:
                     del store[token]
         self.send_body(200, b"", content_type="text/plain")  # RFC 7009: 200 even for unknown tokens
 
-    def introspection(self, modes, raw):
+    def token_parameter(self, modes, raw):
+        """The authenticated client and the `token` parameter of a revocation or introspection request."""
         form = self.parse_form(raw)
         client_id, _ = self.authenticate_client(modes, form)
         token = form.get("token")
         if not token:
             raise OAuthError("invalid_request", "token is required")
+        return client_id, token
+
+    def introspection(self, modes, raw):
+        client_id, token = self.token_parameter(modes, raw)
         with STATE_LOCK:
             access = ACCESS_TOKENS.get(token)
             refresh = REFRESH_TOKENS.get(token)
